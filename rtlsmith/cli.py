@@ -1,0 +1,102 @@
+"""Command-line entry point: ``rtlsmith <command> ...``. Subcommands import lazily."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from rtlsmith import __version__
+from rtlsmith.errors import RtlsmithError
+
+EPILOG = """exit codes: 0 ok; 1 verdict failed (lint errors, failing tests, ...); 2 bad input or
+config; 3 tool error; 4 sandbox unavailable; 5 sandbox policy violation; 130 interrupted."""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "docker", "local"], default=None,
+                   help="where tools run (default: $RTLSMITH_SANDBOX or auto = docker > bwrap > local)")
+    p.add_argument("--no-cache", action="store_true", help="ignore and do not write the result cache")
+    p.add_argument("--allow-unsafe", action="append", default=[], metavar="TASK",
+                   help="permit a refused construct, e.g. --allow-unsafe '$fopen' (repeatable)")
+    p.add_argument("--keep", action="store_true", help="keep the run directory (logs, build) after success")
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="rtlsmith", description="Spec to verified, synthesised RTL: "
+                                 "lint, cocotb simulation and Yosys PPA in a sandbox.", epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--version", action="version", version=f"rtlsmith {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("lint", help="lint HDL with Verilator --lint-only and Icarus elaboration")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--top", help="top module (default: let the tools pick)")
+    p.add_argument("--linter", action="append", choices=["verilator", "iverilog"],
+                   help="run only this linter (repeatable; default both)")
+    _common(p)
+
+    p = sub.add_parser("sim", help="run a self-checking Verilog/SV testbench",
+                       description="Compile and run a plain testbench. Verdict: exit 0, no "
+                       "'Mismatches: N' with N>0, no ERROR/FATAL/FAIL/TIMEOUT line.")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--top", required=True, help="testbench top module")
+    p.add_argument("--sim", choices=["icarus", "verilator"], default="icarus")
+    p.add_argument("--timeout", type=float, default=30.0, help="simulation wall timeout, s (default 30)")
+    p.add_argument("--plusarg", action="append", default=[], help="+arg passed to the simulation")
+    _common(p)
+
+    p = sub.add_parser("synth", help="synthesise with Yosys and report PPA (cells, area, depth, Fmax)")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--top", required=True)
+    p.add_argument("--period", type=float, default=10.0, help="clock period for STA, ns (default 10)")
+    p.add_argument("--clock", help="clock port name (default: clk/clock/... or a virtual clock)")
+    p.add_argument("--liberty", default="auto",
+                   help="liberty file for area/timing (default: Debian's OSU 0.18um cells); 'none' to skip")
+    p.add_argument("--fpga", choices=["ice40"], help="also place and route on an iCE40 HX8K for FPGA Fmax")
+    _common(p)
+
+    p = sub.add_parser("regress", help="run every RTL template's cocotb tests and print a table")
+    p.add_argument("--sim", choices=["icarus", "verilator"], action="append",
+                   help="simulator (repeatable; default icarus)")
+    p.add_argument("--family", action="append", help="only this family (repeatable)")
+    p.add_argument("--seed", type=int, default=1, help="random seed passed to the tests (default 1)")
+    _common(p)
+
+    p = sub.add_parser("flow", help="template flow: generate -> lint -> cocotb sim -> synth, print sim + PPA")
+    p.add_argument("family", help="template family (see `rtlsmith regress`)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="generator parameter override (repeatable), e.g. -p ROWS=4")
+    p.add_argument("--sim", choices=["icarus", "verilator"], default="icarus")
+    p.add_argument("--out", type=Path, help="write RTL, sim.json and ppa.json here")
+    p.add_argument("--seed", type=int, default=1)
+    _common(p)
+
+    p = sub.add_parser("doctor", help="which sandbox backends work, tool versions, and fixes")
+    p.add_argument("--json", action="store_true")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.simplefilter("default")
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"rtlsmith: warning: {msg}\n"
+    try:
+        from rtlsmith import commands
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except RtlsmithError as e:
+        print(f"rtlsmith: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("rtlsmith: interrupted", file=sys.stderr)
+        return 130
+
+
+def dump_json(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Implementations of the CLI subcommands (imported lazily by rtlsmith.cli)."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from rtlsmith.cli import dump_json
+from rtlsmith.errors import ConfigError
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _ctx(args: argparse.Namespace):
+    from rtlsmith.eda_tools.base import EdaContext
+    return EdaContext(sandbox=args.sandbox, cache=not args.no_cache, keep=args.keep,
+                      allow_unsafe=frozenset(args.allow_unsafe))
+
+
+def _files(paths: list[Path]):
+    from rtlsmith.types import DesignFiles
+    return DesignFiles.from_paths(paths)
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from rtlsmith.eda_tools.lint import lint
+    from rtlsmith.eda_tools.parsers.hdl_logs import format_for_llm
+    res = lint(_files(args.files), top=args.top, linters=tuple(args.linter or ("verilator", "iverilog")),
+               ctx=_ctx(args))
+    if args.json:
+        dump_json([d.model_dump(mode="json") for d in res.diagnostics])
+    else:
+        if res.diagnostics:
+            out.print(format_for_llm(res.diagnostics, max_items=50), markup=False)
+        n_err = len(res.errors)
+        out.print(f"\n{'FAIL' if n_err else 'OK'}: {n_err} error(s), {len(res.diagnostics) - n_err} warning(s) "
+                  f"in {res.seconds:.2f} s{' (cached)' if res.cached else ''}", markup=False)
+    return 0 if res.ok else 1
+
+
+def _print_sim(res) -> None:
+    verdict = "[green]PASS[/]" if res.passed else "[red]FAIL[/]"
+    out.print(f"{verdict} {res.simulator}" + (f": {res.error}" if res.error else "")
+              + f"  ({res.seconds:.2f} s{', cached' if res.cached else ''})")
+    for t in res.tests:
+        out.print(f"  {'pass' if t.passed else 'FAIL'}  {t.name}" + (f": {t.message}" if t.message else ""),
+                  markup=False)
+    if res.diagnostics:
+        from rtlsmith.eda_tools.parsers.hdl_logs import format_for_llm
+        out.print(format_for_llm(res.diagnostics), markup=False)
+    if res.log_tail and not res.passed:
+        out.print("--- log tail ---\n" + res.log_tail, markup=False)
+    if res.log_path and not res.passed:
+        out.print(f"full log: {res.log_path}", markup=False)
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from rtlsmith.eda_tools.simulate import run_testbench
+    res = run_testbench(_files(args.files), args.top, args.sim, timeout=args.timeout,
+                        plusargs=args.plusarg, ctx=_ctx(args))
+    if args.json:
+        dump_json(res.model_dump(mode="json"))
+    else:
+        _print_sim(res)
+        if res.passed:
+            out.print("--- log tail ---\n" + "\n".join(res.log_tail.splitlines()[-10:]), markup=False)
+    return 0 if res.passed else 1
+
+
+def _print_ppa(rep) -> None:
+    t = Table(title=f"PPA of {rep.top}" + (" (cached)" if rep.cached else f" ({rep.seconds:.1f} s)"))
+    t.add_column("metric")
+    t.add_column("value")
+    for k, v in rep.summary_rows():
+        t.add_row(k, v)
+    top = sorted(rep.cell_types.items(), key=lambda kv: -kv[1])[:6]
+    t.add_row("top cell types", ", ".join(f"{k}:{v}" for k, v in top))
+    out.print(t)
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from rtlsmith.eda_tools.synth import synth
+    lib = None if str(args.liberty).lower() == "none" else args.liberty
+    rep = synth(_files(args.files), args.top, liberty=lib, period_ns=args.period, clock=args.clock,
+                fpga=args.fpga, ctx=_ctx(args))
+    if args.json:
+        dump_json(rep.model_dump(mode="json"))
+    else:
+        _print_ppa(rep)
+    return 0
+
+
+def _parse_params(items: list[str]) -> dict:
+    params = {}
+    for it in items:
+        if "=" not in it:
+            raise ConfigError(f"parameter {it!r} must look like NAME=VALUE")
+        k, v = it.split("=", 1)
+        try:
+            params[k.strip()] = json.loads(v)
+        except ValueError:
+            params[k.strip()] = v
+    return params
+
+
+def run_template_tests(tpl, params: dict, sim: str, seed: int, ctx):
+    from rtlsmith.eda_tools.simulate import simulate_cocotb
+    from rtlsmith.rtl_templates import PARAMS_ENV
+    files = tpl.generate(params)
+    return files, simulate_cocotb(files, tpl.top, tpl.test_module, tpl.package_dir, sim,
+                                  extra_env={PARAMS_ENV: json.dumps({**params, "seed": seed})}, seed=seed,
+                                  ctx=ctx)
+
+
+def cmd_regress(args: argparse.Namespace) -> int:
+    from rtlsmith.rtl_templates import discover, get
+    fams = [get(f) for f in args.family] if args.family else list(discover().values())
+    if not fams:
+        raise ConfigError("no template families found")
+    sims = args.sim or ["icarus"]
+    ctx = _ctx(args)
+    rows, ok = [], True
+    t_all = time.monotonic()
+    for tpl in fams:
+        for params in tpl.regress_sets():
+            for sim in sims:
+                if not args.json:
+                    err.print(f"[dim]running {tpl.family} {_pstr(params)} on {sim} ...[/]")
+                _, res = run_template_tests(tpl, dict(params), sim, args.seed, ctx)
+                ok &= res.passed
+                rows.append({"family": tpl.family, "params": dict(params), "sim": sim,
+                             "tests": len(res.tests), "passed": sum(t.passed for t in res.tests),
+                             "verdict": "pass" if res.passed else "FAIL", "seconds": round(res.seconds, 2),
+                             "cached": res.cached, "error": res.error, "log": res.log_path})
+    if args.json:
+        dump_json({"ok": ok, "rows": rows, "seconds": round(time.monotonic() - t_all, 2)})
+        return 0 if ok else 1
+    t = Table(title="rtlsmith regress")
+    for c in ("family", "params", "sim", "tests", "pass", "verdict", "sim s"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["family"], _pstr(r["params"]), r["sim"], str(r["tests"]), str(r["passed"]),
+                  "[green]pass[/]" if r["verdict"] == "pass" else "[red]FAIL[/]",
+                  f"{r['seconds']:.2f}" + (" (c)" if r["cached"] else ""))
+    out.print(t)
+    for r in rows:
+        if r["verdict"] != "pass":
+            out.print(f"[red]{r['family']} {r['sim']}[/]: {r['error']}  log: {r['log']}")
+    out.print(f"{sum(r['verdict'] == 'pass' for r in rows)}/{len(rows)} runs passed in "
+              f"{time.monotonic() - t_all:.1f} s")
+    return 0 if ok else 1
+
+
+def _pstr(params: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items())
+
+
+def cmd_flow(args: argparse.Namespace) -> int:
+    from rtlsmith.eda_tools.lint import lint
+    from rtlsmith.eda_tools.synth import synth
+    from rtlsmith.rtl_templates import get
+    tpl = get(args.family)
+    params = tpl.params(_parse_params(args.param))
+    ctx = _ctx(args)
+    t0 = time.monotonic()
+    files = tpl.generate(params)
+    err.print(f"[bold]{tpl.family}[/] {_pstr(params)}: {tpl.summary}")
+    err.print("[dim]lint (verilator + iverilog) ...[/]")
+    lr = lint(files, top=tpl.top, ctx=ctx)
+    err.print(f"[dim]cocotb tests on {args.sim} ...[/]")
+    _, sim = run_template_tests(tpl, params, args.sim, args.seed, ctx)
+    err.print("[dim]yosys synthesis + OpenSTA ...[/]")
+    ppa = synth(files, tpl.top, ctx=ctx)
+    total = time.monotonic() - t0
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        files.write(args.out / "rtl")
+        (args.out / "sim.json").write_text(sim.model_dump_json(indent=2))
+        (args.out / "ppa.json").write_text(ppa.model_dump_json(indent=2))
+        (args.out / "lint.json").write_text(lr.model_dump_json(indent=2))
+    if args.json:
+        dump_json({"family": tpl.family, "params": params, "lint": lr.model_dump(mode="json"),
+                   "sim": sim.model_dump(mode="json"), "ppa": ppa.model_dump(mode="json"),
+                   "seconds": round(total, 2)})
+    else:
+        n_err, n_warn = len(lr.errors), len(lr.diagnostics) - len(lr.errors)
+        out.print(f"lint: {'[green]clean[/]' if lr.ok else '[red]errors[/]'} ({n_err} errors, {n_warn} warnings)")
+        _print_sim(sim)
+        _print_ppa(ppa)
+        out.print(f"total {total:.2f} s" + (f"; files in {args.out}" if args.out else ""))
+    return 0 if (lr.ok and sim.passed) else 1
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rtlsmith.eda_tools.tools import OSU018_LIBERTY, TOOLS, find_tool, tool_version
+    from rtlsmith.sandbox.backends import BACKENDS
+    from rtlsmith.errors import ToolNotFoundError
+    tools = {}
+    for name, spec in TOOLS.items():
+        try:
+            p = find_tool(name)
+            tools[name] = {"path": str(p), "version": tool_version(name)}
+        except ToolNotFoundError:
+            tools[name] = {"path": None, "version": None, "fix": spec.install_hint, "env_var": spec.env_var}
+    backends = {}
+    for name, cls in BACKENDS.items():
+        ok, why = cls().available()
+        backends[name] = {"ok": ok, "detail": why}
+    lib = {"path": str(OSU018_LIBERTY), "ok": OSU018_LIBERTY.is_file(),
+           "fix": "apt-get install qflow-tech-osu018"}
+    from rtlsmith.sandbox import get_backend
+    chosen = get_backend("auto").name
+    if args.json:
+        dump_json({"tools": tools, "backends": backends, "auto_backend": chosen, "liberty": lib})
+        return 0
+    t = Table(title="tools")
+    for c in ("tool", "version", "path / fix"):
+        t.add_column(c)
+    for n, d in tools.items():
+        t.add_row(n, d["version"] or "[red]missing[/]", d["path"] or f"{d['fix']} (or set {d['env_var']})")
+    out.print(t)
+    t = Table(title="sandbox backends")
+    for c in ("backend", "usable", "detail"):
+        t.add_column(c)
+    for n, d in backends.items():
+        t.add_row(n, "[green]yes[/]" if d["ok"] else "[red]no[/]", d["detail"])
+    out.print(t)
+    out.print(f"auto picks: [bold]{chosen}[/]")
+    out.print(f"liberty: {lib['path']} {'ok' if lib['ok'] else 'missing: ' + lib['fix']}")
+    return 0 if all(d["path"] for k, d in tools.items() if k in ("iverilog", "vvp", "yosys", "verilator")) else 1

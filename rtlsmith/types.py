@@ -1,0 +1,168 @@
+"""Core types: the language spoken between sandbox, eda_tools, agents and benchmarks."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rtlsmith.errors import InputError
+
+Severity = Literal["error", "warning", "info"]
+
+
+def _check_relpath(name: str) -> str:
+    """Reject absolute paths, '..', empty parts and NUL bytes in a design file name."""
+    if not name or "\x00" in name or "\\" in name:
+        raise InputError(f"invalid design file name {name!r}")
+    p = PurePosixPath(name)
+    if p.is_absolute() or any(part in ("..", "") for part in name.split("/")) or name.startswith("./"):
+        raise InputError(f"design file name {name!r} must be a relative path inside the work dir "
+                         "(no leading '/', no '..')")
+    return str(p)
+
+
+class DesignFiles:
+    """In-memory design: {relative path: text}. Paths are validated on every insert."""
+
+    def __init__(self, files: dict[str, str] | None = None) -> None:
+        self._files: dict[str, str] = {}
+        for k, v in (files or {}).items():
+            self[k] = v
+
+    def __setitem__(self, name: str, text: str) -> None:
+        if not isinstance(text, str):
+            raise InputError(f"design file {name!r}: content must be text, got {type(text).__name__}")
+        self._files[_check_relpath(name)] = text
+
+    def __getitem__(self, name: str) -> str:
+        return self._files[name]
+
+    def __iter__(self):
+        return iter(sorted(self._files))
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def items(self) -> list[tuple[str, str]]:
+        return sorted(self._files.items())
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for name, text in self.items():
+            h.update(name.encode() + b"\x00" + text.encode("utf-8", "surrogateescape") + b"\x00")
+        return h.hexdigest()
+
+    def write(self, root: Path) -> list[Path]:
+        """Write every file under root; returns the absolute paths in name order."""
+        out = []
+        for name, text in self.items():
+            p = root / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text, encoding="utf-8", errors="surrogateescape")
+            out.append(p)
+        return out
+
+    @classmethod
+    def from_paths(cls, paths: list[Path]) -> "DesignFiles":
+        """Load files by base name; non-UTF-8 bytes are kept (surrogateescape), never dropped."""
+        files: dict[str, str] = {}
+        for p in paths:
+            p = Path(p)
+            if not p.is_file():
+                raise InputError("no such file", file=str(p))
+            if p.name in files:
+                raise InputError(f"two input files share the base name {p.name!r}", file=str(p))
+            files[p.name] = p.read_bytes().decode("utf-8", "surrogateescape")
+        return cls(files)
+
+
+class Diagnostic(BaseModel):
+    """One lint/compile message, pointing at source."""
+
+    model_config = ConfigDict(extra="forbid")
+    tool: str
+    severity: Severity
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    code: str | None = None
+    message: str
+    excerpt: str | None = Field(default=None, description="source lines around the error, marked with '█'")
+
+    def location(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}" + (f":{self.col}" if self.col else "")
+        return self.file or "<unknown>"
+
+
+class TestOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    passed: bool
+    message: str = ""
+    seconds: float = 0.0
+
+
+class SimResult(BaseModel):
+    """Verdict of one simulation run."""
+
+    model_config = ConfigDict(extra="forbid")
+    passed: bool
+    simulator: str
+    tests: list[TestOutcome] = []
+    mismatches: int | None = None
+    timed_out: bool = False
+    error: str | None = Field(default=None, description="why the run could not give a verdict, if so")
+    diagnostics: list[Diagnostic] = []
+    log_path: str | None = None
+    log_tail: str = ""
+    seconds: float = 0.0
+    cached: bool = False
+    tool_versions: dict[str, str] = {}
+
+
+class Metric(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: float | int | None
+    unit: str
+    source: str = Field(description="tool and version that measured it, e.g. 'yosys 0.23'")
+
+
+class PPAReport(BaseModel):
+    """Fixed keys (like edalize's report_summary); a key is None when not measured."""
+
+    model_config = ConfigDict(extra="forbid")
+    top: str
+    cells: Metric
+    cell_types: dict[str, int]
+    flops: Metric
+    area_est: Metric | None = None
+    logic_depth: Metric | None = None
+    critical_path_ns: Metric | None = None
+    fmax_mhz_est: Metric | None = None
+    fpga: dict[str, Metric] = {}
+    liberty: str | None = None
+    seconds: float = 0.0
+    cached: bool = False
+    tool_versions: dict[str, str] = {}
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for key in ("cells", "flops", "area_est", "logic_depth", "critical_path_ns", "fmax_mhz_est"):
+            m = getattr(self, key)
+            if m is not None and m.value is not None:
+                v = f"{m.value:,.1f}" if isinstance(m.value, float) else f"{m.value:,}"
+                rows.append((key, f"{v} {m.unit}  ({m.source})"))
+        for key, m in self.fpga.items():
+            if m.value is not None:
+                rows.append((f"fpga.{key}", f"{m.value:g} {m.unit}  ({m.source})"))
+        return rows
+
+
+def to_json(obj: BaseModel | list) -> str:
+    if isinstance(obj, list):
+        return json.dumps([o.model_dump(mode="json") for o in obj], indent=2)
+    return obj.model_dump_json(indent=2)

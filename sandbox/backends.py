@@ -1,0 +1,199 @@
+"""Sandbox backends. Each one only BUILDS argv (pure, unit-tested); the supervisor runs it.
+
+- ``bwrap``: read-only host root, only the work dir (and explicit cache dirs) writable,
+  private /tmp, home directories hidden, no network, new pid/ipc/uts namespaces,
+  all capabilities dropped, dies with its parent.
+- ``docker``: a container per command from a pinned toolchain image, hardened
+  (see :class:`DockerBackend`); killed with ``docker kill`` on timeout.
+- ``local``: no isolation beyond rlimits and the pids cgroup. Loudly warned.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+import warnings
+from abc import ABC, abstractmethod
+from functools import lru_cache
+from pathlib import Path
+
+from rtlsmith.errors import ConfigError, SandboxError
+from rtlsmith.sandbox.command import Command
+
+#: Directories that may hold secrets; the bwrap backend replaces them with an empty tmpfs,
+#: re-exposing read-only only what the tools need (e.g. a pyenv Python under /root).
+HIDDEN_DIRS = ("/root", "/home")
+
+
+class Backend(ABC):
+    name: str = "?"
+
+    @abstractmethod
+    def wrap(self, cmd: Command) -> list[str]:
+        """The argv that runs ``cmd.argv`` inside this backend."""
+
+    def available(self) -> tuple[bool, str]:
+        return True, "ok"
+
+    def kill(self, cmd: Command, wrapped: list[str]) -> None:  # noqa: B027 - optional hook
+        """Extra clean-up after the supervisor killed the process group (docker kill)."""
+
+
+class LocalBackend(Backend):
+    """No isolation: rlimits, process-group and pids-cgroup only."""
+
+    name = "local"
+    _warned = False
+
+    def wrap(self, cmd: Command) -> list[str]:
+        if not LocalBackend._warned and not os.environ.get("RTLSMITH_QUIET_LOCAL"):
+            warnings.warn("sandbox backend 'local' gives NO filesystem or network isolation: "
+                          "generated RTL and tests run with your privileges. Install bubblewrap "
+                          "(apt-get install bubblewrap) or use --sandbox docker.",
+                          RuntimeWarning, stacklevel=3)
+            LocalBackend._warned = True
+        return list(cmd.argv)
+
+
+def _needed_paths() -> list[Path]:
+    """Host paths the tools need to read even when they sit under a hidden dir."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
+             Path(__file__).resolve().parent.parent}
+    for extra in os.environ.get("RTLSMITH_SANDBOX_RO", "").split(os.pathsep):
+        if extra:
+            paths.add(Path(extra))
+    return sorted(p for p in paths if p.exists())
+
+
+class BwrapBackend(Backend):
+    name = "bwrap"
+
+    def __init__(self, exe: str | None = None, hidden: tuple[str, ...] = HIDDEN_DIRS) -> None:
+        self.exe = exe or os.environ.get("RTLSMITH_BWRAP") or shutil.which("bwrap") or "bwrap"
+        self.hidden = hidden
+
+    def wrap(self, cmd: Command) -> list[str]:
+        work = str(Path(cmd.cwd).resolve())
+        argv = [self.exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                "--tmpfs", "/tmp"]
+        needed = _needed_paths()
+        for hidden in self.hidden:
+            if not os.path.isdir(hidden):
+                continue
+            argv += ["--tmpfs", hidden]
+            for p in needed:
+                if Path(hidden) in p.parents:
+                    argv += ["--ro-bind", str(p), str(p)]
+        for w in (work, *[str(Path(p).resolve()) for p in cmd.writable]):
+            argv += ["--bind", w, w]
+        argv += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                 "--chdir", work, "--"]
+        return argv + list(cmd.argv)
+
+    def available(self) -> tuple[bool, str]:
+        return _bwrap_probe(self.exe)
+
+
+@lru_cache(maxsize=4)
+def _bwrap_probe(exe: str) -> tuple[bool, str]:
+    if not shutil.which(exe):
+        return False, "bwrap not installed (apt-get install bubblewrap)"
+    try:
+        r = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                            "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--", "true"],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, f"bwrap failed to start: {e}"
+    if r.returncode != 0:
+        return False, f"bwrap cannot create namespaces here: {r.stderr.decode(errors='replace').strip()}"
+    return True, "ok"
+
+
+DEFAULT_IMAGE = "rtlsmith-toolchain:latest"
+
+
+class DockerBackend(Backend):
+    """One hardened ``docker run`` per command; the work dir is bind-mounted at the same path.
+
+    The image must hold the toolchain and this Python environment at the same paths
+    (see README: Docker). Warm containers are the docker-sandbox issue's job.
+    """
+
+    name = "docker"
+
+    def __init__(self, image: str | None = None, exe: str | None = None, user: str = "65534:65534",
+                 cpus: float = 1.0) -> None:
+        self.image = image or os.environ.get("RTLSMITH_DOCKER_IMAGE", DEFAULT_IMAGE)
+        self.exe = exe or os.environ.get("RTLSMITH_DOCKER") or shutil.which("docker") or "docker"
+        self.user = user
+        self.cpus = cpus
+        self._names: dict[int, str] = {}
+
+    def container_name(self, cmd: Command) -> str:
+        key = id(cmd)
+        if key not in self._names:
+            self._names[key] = f"rtlsmith-{uuid.uuid4().hex[:12]}"
+        return self._names[key]
+
+    def wrap(self, cmd: Command) -> list[str]:
+        work = str(Path(cmd.cwd).resolve())
+        lim = cmd.limits
+        argv = [self.exe, "run", "--rm", "-i", "--name", self.container_name(cmd),
+                "--network", "none", "--read-only",
+                "--memory", f"{lim.memory_mb}m", "--memory-swap", f"{lim.memory_mb}m",
+                "--cpus", f"{self.cpus:g}", "--pids-limit", str(lim.max_procs),
+                "--user", self.user, "--cap-drop", "ALL",
+                "--security-opt", "no-new-privileges",
+                "--tmpfs", "/tmp:rw,size=256m,mode=1777",
+                "--log-driver", "json-file", "--log-opt", "max-size=1m",
+                "--ulimit", f"fsize={lim.file_size_mb * 1024 * 1024}",
+                "-v", f"{work}:{work}:rw", "-w", work]
+        for w in cmd.writable:
+            w = str(Path(w).resolve())
+            argv += ["-v", f"{w}:{w}:rw"]
+        for k, v in sorted(cmd.env.items()):
+            argv += ["-e", f"{k}={v}"]
+        return argv + [self.image] + list(cmd.argv)
+
+    def available(self) -> tuple[bool, str]:
+        if not shutil.which(self.exe):
+            return False, "docker CLI not installed (apt-get install docker.io)"
+        try:
+            r = subprocess.run([self.exe, "image", "inspect", self.image], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return False, f"docker engine does not answer: {e}"
+        if r.returncode != 0:
+            err = r.stderr.decode(errors="replace").strip()
+            if "Cannot connect" in err or "daemon" in err:
+                return False, "docker engine not running (start dockerd)"
+            return False, f"image {self.image} not found"
+        return True, "ok"
+
+    def kill(self, cmd: Command, wrapped: list[str]) -> None:
+        # the CLI's own death does not stop the container: kill it by name
+        subprocess.run([self.exe, "kill", self.container_name(cmd)], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=30)
+
+
+BACKENDS: dict[str, type[Backend]] = {"bwrap": BwrapBackend, "docker": DockerBackend, "local": LocalBackend}
+
+
+def get_backend(name: str | None = None) -> Backend:
+    """Backend by name; ``auto`` (default, or $RTLSMITH_SANDBOX) = docker > bwrap > local."""
+    name = name or os.environ.get("RTLSMITH_SANDBOX", "auto")
+    if name == "auto":
+        for cand in ("docker", "bwrap"):
+            b = BACKENDS[cand]()
+            if b.available()[0]:
+                return b
+        return LocalBackend()
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown sandbox backend '{name}'; valid: auto, {', '.join(BACKENDS)}")
+    b = BACKENDS[name]()
+    ok, why = b.available()
+    if not ok:
+        raise SandboxError(f"sandbox backend '{name}' is not usable: {why}")
+    return b

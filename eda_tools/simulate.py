@@ -6,7 +6,7 @@ exit code plus the log verdict rules in :func:`judge_log`.
 from __future__ import annotations
 
 import hashlib
-import json
+import os
 import re
 import sys
 import time
@@ -17,12 +17,17 @@ from rtlsmith.eda_tools.base import EdaContext, Workspace, ccache_dir
 from rtlsmith.eda_tools.parsers.hdl_logs import attach_excerpts, parse_iverilog, parse_verilator
 from rtlsmith.eda_tools.parsers.junit import parse_results_xml
 from rtlsmith.eda_tools.tools import find_tool, versions
-from rtlsmith.errors import ConfigError
+from rtlsmith.errors import ConfigError, ToolFailedError
 from rtlsmith.types import DesignFiles, Diagnostic, SimResult
 
 
 class Simulator(ABC):
-    """Argv builders for a plain-testbench flow: compile once, run the binary."""
+    """Argv builders (pure) for a plain-testbench flow and for a cocotb flow.
+
+    The cocotb commands are built here rather than by ``cocotb_tools.runner`` inside
+    the sandbox: the runner costs an extra Python start (~0.5 s) per run and gives
+    no control over each process.
+    """
 
     name: str
     tools: tuple[str, ...]
@@ -42,6 +47,12 @@ class Simulator(ABC):
     def writable(self) -> tuple[Path, ...]:
         return ()
 
+    @abstractmethod
+    def cocotb_build_argvs(self, sources: list[str], top: str, build: str) -> list[list[str]]: ...
+
+    @abstractmethod
+    def cocotb_test_argv(self, top: str, build: str) -> list[str]: ...
+
 
 class IcarusSim(Simulator):
     name = "icarus"
@@ -56,6 +67,15 @@ class IcarusSim(Simulator):
 
     def parse(self, text: str) -> list[Diagnostic]:
         return parse_iverilog(text)
+
+    def cocotb_build_argvs(self, sources: list[str], top: str, build: str) -> list[list[str]]:
+        # cmds.f carries the default timescale (+timescale+1ns/1ps), written by the caller
+        return [[str(find_tool("iverilog")), "-g2012", "-o", f"{build}/sim.vvp", "-s", top,
+                 "-f", f"{build}/cmds.f", *sources]]
+
+    def cocotb_test_argv(self, top: str, build: str) -> list[str]:
+        from cocotb_tools.config import lib_entry
+        return [str(find_tool("vvp")), "-m", str(lib_entry("vpi", "icarus")), f"{build}/sim.vvp", "-none"]
 
 
 class VerilatorSim(Simulator):
@@ -77,6 +97,20 @@ class VerilatorSim(Simulator):
 
     def writable(self) -> tuple[Path, ...]:
         return (ccache_dir(),)
+
+    def cocotb_build_argvs(self, sources: list[str], top: str, build: str) -> list[list[str]]:
+        from cocotb_tools.config import libs_dir, share_dir
+        libs = str(libs_dir)
+        return [
+            [str(find_tool("verilator")), "-cc", "--exe", "-Mdir", build, "--top-module", top, "--vpi",
+             "--public-flat-rw", "--prefix", "Vtop", "-o", top, "-Wno-fatal", "--timescale", "1ns/1ps",
+             "-LDFLAGS", f"-Wl,-rpath,{libs} -L{libs} -lcocotbvpi_verilator",
+             str(Path(share_dir) / "lib" / "verilator" / "verilator.cpp"), *sources],
+            ["make", "-j", "2", "-C", build, "-f", "Vtop.mk", "VM_TRACE=0"],
+        ]
+
+    def cocotb_test_argv(self, top: str, build: str) -> list[str]:
+        return [f"{build}/{top}"]
 
 
 SIMULATORS: dict[str, type[Simulator]] = {"icarus": IcarusSim, "verilator": VerilatorSim}
@@ -169,13 +203,31 @@ def _dir_digest(d: Path) -> str:
     return h.hexdigest()
 
 
+def cocotb_env(top: str, test_module: str, test_dir: Path, results_xml: str, seed: int | None) -> dict[str, str]:
+    """The environment the cocotb GPI needs to load Python and find the tests (pure)."""
+    import find_libpython
+    from cocotb_tools.config import libs_dir, pygpi_entry_point
+    libpython = find_libpython.find_libpython()
+    if libpython is None:
+        raise ToolFailedError("cocotb needs a shared libpython (build Python with --enable-shared)")
+    env = {"GPI_USERS": f"{libpython};{pygpi_entry_point()}",
+           "PYGPI_PYTHON_BIN": sys.executable,
+           "PYTHONPATH": os.pathsep.join([str(test_dir), *[p for p in sys.path if p]]),
+           "COCOTB_TOPLEVEL": top, "TOPLEVEL_LANG": "verilog", "COCOTB_TEST_MODULES": test_module,
+           "COCOTB_RESULTS_FILE": results_xml, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "LIBPYTHON_LOC": libpython, "COCOTB_LIBS": str(libs_dir)}
+    if seed is not None:
+        env["COCOTB_RANDOM_SEED"] = str(seed)
+    return env
+
+
 def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Path, sim: str = "icarus", *,
                     extra_env: dict[str, str] | None = None, seed: int | None = None,
                     timeout: float = 120.0, ctx: EdaContext | None = None) -> SimResult:
     """Build ``files`` and run cocotb ``test_module`` (a .py in ``test_dir``) against ``top``.
 
-    The whole cocotb process (simulator + Python tests) runs in the sandbox: a test
-    module is untrusted code too.
+    Every process (compiler, simulator with the embedded Python tests) runs in the
+    sandbox: a test module is untrusted code too.
     """
     ctx = ctx or EdaContext()
     s = get_simulator(sim)
@@ -190,46 +242,43 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     if hit:
         return SimResult(**{**hit, "cached": True})
     t0 = time.monotonic()
+    deadline = t0 + timeout
     ws = Workspace(ctx, f"cocotb-{sim}")
     try:
         names = [n for n in ws.write(files) if n.endswith((".v", ".sv"))]
-        build = ws.work / "sim_build"
-        job = {"sim": sim, "top": top, "sources": [str(ws.work / n) for n in names],
-               "build_dir": str(build), "test_module": test_module, "test_dir": str(test_dir),
-               "results_xml": str(build / "results.xml"), "extra_env": extra_env or {}, "seed": seed,
-               "build_args": ["-Wno-fatal"] if sim == "verilator" else []}
-        job_path = ws.logs / "job.json"
-        job_path.write_text(json.dumps(job))
-        # the job file lives in logs/ (read-only to the sandbox), so pass a copy in work/
-        (ws.work / ".rtlsmith_job.json").write_text(json.dumps(job))
-        r = ws.step("cocotb", [sys.executable, "-m", "rtlsmith.eda_tools.cocotb_entry",
-                               str(ws.work / ".rtlsmith_job.json")],
-                    timeout=timeout, env={**s.env(), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
-                    writable=s.writable())
-        text = r.stdout() + "\n" + r.stderr()
-        status = {}
-        try:
-            status = json.loads((build / "status.json").read_text())
-        except (OSError, ValueError):
-            pass
-        base = dict(simulator=sim, log_path=str(r.stdout_path), log_tail=r.tail(40), tool_versions=tv,
-                    timed_out=r.timed_out)
+        build = "sim_build"
+        (ws.work / build).mkdir()
+        (ws.work / build / "cmds.f").write_text("+timescale+1ns/1ps\n")
+        results_xml = str(ws.work / build / "results.xml")
+        base = dict(simulator=sim, tool_versions=tv)
+        for i, argv in enumerate(s.cocotb_build_argvs(names, top, build)):
+            r = ws.step(f"build{i}", argv, timeout=max(1.0, deadline - time.monotonic()),
+                        env=s.env(), writable=s.writable())
+            if not r.ok:
+                text = r.stdout() + "\n" + r.stderr()
+                diags = attach_excerpts([d for d in s.parse(text) if d.severity == "error"], dict(files.items()))
+                why = f"build exceeded the {timeout:g} s budget" if r.timed_out else "build failed"
+                res = SimResult(passed=False, error=why, diagnostics=diags, timed_out=r.timed_out,
+                                log_path=str(r.stderr_path), log_tail=r.tail(30), **base)
+                res.seconds = time.monotonic() - t0
+                return _finish(ws, res, key, ctx)
+        env = {**s.env(), **cocotb_env(top, test_module, test_dir, results_xml, seed), **(extra_env or {})}
+        r = ws.step("cocotb", s.cocotb_test_argv(top, build), timeout=max(1.0, deadline - time.monotonic()),
+                    env=env, writable=s.writable())
+        base.update(log_path=str(r.stdout_path), log_tail=r.tail(40), timed_out=r.timed_out)
         if r.timed_out:
             res = SimResult(passed=False, error=f"simulation exceeded its {timeout:g} s timeout "
                             "(a design that never finishes, or a hung test)", **base)
         elif r.killed_reason == "output":
             res = SimResult(passed=False, error="simulation killed: runaway output", **base)
-        elif status.get("phase") == "build":
-            diags = attach_excerpts([d for d in s.parse(text) if d.severity == "error"], dict(files.items()))
-            res = SimResult(passed=False, error="build failed", diagnostics=diags, **base)
         else:
             try:
-                tests = parse_results_xml(build / "results.xml")
+                tests = parse_results_xml(Path(results_xml))
             except ValueError:
                 tests = []
             err = None
             if not tests:
-                err = status.get("error") or f"no test results (cocotb exited {r.returncode})"
+                err = f"no test results (simulator exited {r.returncode}; see log)"
             elif any(not t.passed for t in tests):
                 err = f"{sum(not t.passed for t in tests)} of {len(tests)} test(s) failed"
             res = SimResult(passed=bool(tests) and all(t.passed for t in tests), tests=tests, error=err, **base)

@@ -181,15 +181,20 @@ class DockerBackend(Backend):
 BACKENDS: dict[str, type[Backend]] = {"bwrap": BwrapBackend, "docker": DockerBackend, "local": LocalBackend}
 
 
+@lru_cache(maxsize=1)
+def _auto_choice() -> str:
+    """Probed once per process: each probe starts a subprocess."""
+    for cand in ("docker", "bwrap"):
+        if BACKENDS[cand]().available()[0]:
+            return cand
+    return "local"
+
+
 def get_backend(name: str | None = None) -> Backend:
     """Backend by name; ``auto`` (default, or $RTLSMITH_SANDBOX) = docker > bwrap > local."""
     name = name or os.environ.get("RTLSMITH_SANDBOX", "auto")
     if name == "auto":
-        for cand in ("docker", "bwrap"):
-            b = BACKENDS[cand]()
-            if b.available()[0]:
-                return b
-        return LocalBackend()
+        return BACKENDS[_auto_choice()]()
     if name not in BACKENDS:
         raise ConfigError(f"unknown sandbox backend '{name}'; valid: auto, {', '.join(BACKENDS)}")
     b = BACKENDS[name]()

@@ -76,18 +76,19 @@ def _pids_cgroup_root() -> Path | None:
     """A writable pids-controller cgroup directory, or None (not root / no cgroupfs)."""
     if os.geteuid() != 0 or os.environ.get("RTLSMITH_NO_CGROUP"):
         return None
-    for cand in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
-        if (cand / "cgroup.procs").exists() and (cand / "pids.max").exists() or \
-                (cand / "cgroup.controllers").exists() and "pids" in (cand / "cgroup.controllers").read_text():
-            probe = cand / f"rtlsmith-probe-{os.getpid()}"
-            try:
-                probe.mkdir()
-                ok = (probe / "pids.max").exists()
-                probe.rmdir()
-            except OSError:
-                continue
-            if ok:
-                return cand
+    for cand in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup/unified"), Path("/sys/fs/cgroup")):
+        if not (cand / "cgroup.procs").exists():
+            continue
+        # a child cgroup with a pids.max file proves the pids controller is usable here
+        probe = cand / f"rtlsmith-probe-{os.getpid()}"
+        try:
+            probe.mkdir()
+            ok = (probe / "pids.max").exists()
+            probe.rmdir()
+        except OSError:
+            continue
+        if ok:
+            return cand
     return None
 
 

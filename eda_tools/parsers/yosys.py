@@ -37,7 +37,7 @@ def parse_sta(text: str) -> tuple[float | None, float | None]:
     """(data arrival time, slack) in ns from OpenSTA ``report_checks``."""
     arr = re.findall(r"^\s*(-?[0-9.]+)\s+data arrival time", text, re.M)
     slack = re.search(r"^\s*(-?[0-9.]+)\s+slack \((?:MET|VIOLATED)\)", text, re.M)
-    return (float(arr[-1]) if arr else None), (float(slack.group(1)) if slack else None)
+    return (float(arr[0]) if arr else None), (float(slack.group(1)) if slack else None)
 
 
 def parse_nextpnr_report(text: str) -> dict[str, float]:

@@ -93,7 +93,9 @@ class VerilatorSim(Simulator):
         return parse_verilator(text)
 
     def env(self) -> dict[str, str]:
-        return {"OBJCACHE": "ccache", "CCACHE_DIR": str(ccache_dir())}
+        # the PyPI build leaves CFG_CXXFLAGS_PCH_I empty in verilated.mk, which breaks the
+        # precompiled-header step of larger models; "-include" is what a source build sets
+        return {"OBJCACHE": "ccache", "CCACHE_DIR": str(ccache_dir()), "MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include"}
 
     def writable(self) -> tuple[Path, ...]:
         return (ccache_dir(),)

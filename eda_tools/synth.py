@@ -31,18 +31,26 @@ def _check_names(files: list[str], top: str) -> None:
                              "(allowed: letters, digits, _ . + / -)")
 
 
-def yosys_script(files: list[str], top: str, liberty: Path | None) -> str:
-    """Pure: the Yosys script for ``files`` (names already validated)."""
+def yosys_script(files: list[str], top: str, liberty: Path | None, flatten: bool = False) -> str:
+    """Pure: the Yosys script for ``files`` (names already validated).
+
+    By default the hierarchy is kept: a module instantiated N times (a PE) is mapped
+    once, and ``stat -top`` multiplies out the totals. Logic depth is measured on a
+    flattened copy so paths crossing module boundaries count.
+    """
     lines = [f"read_verilog -sv {' '.join(files)}",
              f"hierarchy -check -top {top}",
-             f"synth -top {top} -flatten",
-             "tee -q -o stat.json stat -json",
-             "tee -q -o ltp.txt ltp -noff"]
+             f"synth -top {top}" + (" -flatten" if flatten else ""),
+             f"tee -q -o stat.json stat -json -top {top}",
+             "design -save generic",
+             "flatten",
+             "tee -q -o ltp.txt ltp -noff",
+             "design -load generic"]
     if liberty:
         lines += [f"dfflibmap -liberty {liberty}",
                   f"abc -liberty {liberty}",
                   "opt_clean",
-                  f"tee -q -o stat_lib.txt stat -liberty {liberty}",
+                  f"tee -q -o stat_lib.txt stat -liberty {liberty} -top {top}",
                   "write_verilog -noattr -noexpr netlist.v"]
     return "\n".join(lines) + "\n"
 
@@ -71,7 +79,7 @@ report_checks -path_delay max -digits 3
 
 
 def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", period_ns: float = 10.0,
-          clock: str | None = None, fpga: str | None = None, timeout: float = 600.0,
+          clock: str | None = None, fpga: str | None = None, flatten: bool = False, timeout: float = 600.0,
           ctx: EdaContext | None = None) -> PPAReport:
     """Synthesise ``top`` and return its PPAReport (units and source tool on every metric)."""
     ctx = ctx or EdaContext()
@@ -92,7 +100,7 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
     tv = versions(tools)
     key = ctx.result_cache.key(kind="synth", files=files.digest(), top=top, liberty=str(liberty),
                                lib_mtime=liberty.stat().st_mtime if liberty else None, period=period_ns,
-                               clock=clock, fpga=fpga, tools=tv)
+                               clock=clock, fpga=fpga, flatten=flatten, tools=tv)
     hit = ctx.result_cache.get(key)
     if hit:
         return PPAReport(**{**hit, "cached": True})
@@ -100,7 +108,7 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
     ws = Workspace(ctx, "synth")
     try:
         ws.write(files)
-        (ws.work / "synth.ys").write_text(yosys_script(hdl, top, liberty))
+        (ws.work / "synth.ys").write_text(yosys_script(hdl, top, liberty, flatten))
         r = ws.step("yosys", [str(find_tool("yosys")), "-q", "-l", "yosys.log", "-s", "synth.ys"],
                     timeout=timeout)
         if not r.ok:

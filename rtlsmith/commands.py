@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -12,7 +14,7 @@ from rich.table import Table
 from rtlsmith.cli import dump_json
 from rtlsmith.errors import ConfigError
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 132)
 err = Console(stderr=True, highlight=False)
 
 
@@ -172,10 +174,13 @@ def cmd_flow(args: argparse.Namespace) -> int:
     err.print(f"[bold]{tpl.family}[/] {_pstr(params)}: {tpl.summary}")
     err.print("[dim]lint (verilator + iverilog) ...[/]")
     lr = lint(files, top=tpl.top, ctx=ctx)
-    err.print(f"[dim]cocotb tests on {args.sim} ...[/]")
-    _, sim = run_template_tests(tpl, params, args.sim, args.seed, ctx)
-    err.print("[dim]yosys synthesis + OpenSTA ...[/]")
-    ppa = synth(files, tpl.top, ctx=ctx)
+    # simulation and synthesis are independent: one core each
+    err.print(f"[dim]cocotb tests on {args.sim} | yosys synthesis + OpenSTA (in parallel) ...[/]")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        sim_f = pool.submit(run_template_tests, tpl, params, args.sim, args.seed, ctx)
+        ppa_f = pool.submit(synth, files, tpl.top, ctx=ctx)
+        _, sim = sim_f.result()
+        ppa = ppa_f.result()
     total = time.monotonic() - t0
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

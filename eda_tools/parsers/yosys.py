@@ -28,8 +28,12 @@ def parse_ltp(text: str) -> int | None:
 
 
 def parse_chip_area(text: str) -> float | None:
-    """``Chip area for module '\\top': 23314.000000`` (yosys 0.23 prints no JSON area with -liberty)."""
-    found = re.findall(r"Chip area for (?:top )?module '[^']*':\s*([0-9.]+)", text)
+    """Total chip area: ``Chip area for top module '\\top': N`` (hierarchical, ``stat -top``) or
+    else the last ``Chip area for module`` line (yosys 0.23 prints no JSON area with -liberty)."""
+    top = re.findall(r"Chip area for top module '[^']*':\s*([0-9.]+)", text)
+    if top:
+        return float(top[-1])
+    found = re.findall(r"Chip area for module '[^']*':\s*([0-9.]+)", text)
     return float(found[-1]) if found else None
 
 

@@ -80,3 +80,10 @@ def test_results_xml_garbage(tmp_path):
     p.write_text("<testsuites><testcase")
     with pytest.raises(ValueError):
         parse_results_xml(p)
+
+
+def test_hierarchical_stat_totals(data_dir):
+    # systolic_os 8x8 kept hierarchical: 4 PE variants, 64 instances, totals from `stat -top`
+    cells, types = parse_stat_json((data_dir / "logs/yosys_stat_hier.json").read_text(), "systolic_os")
+    assert cells == 45788 and count_flops(types) > 3000
+    assert parse_chip_area((data_dir / "logs/yosys_statlib_hier.txt").read_text()) == pytest.approx(1887775.0)

@@ -70,13 +70,13 @@ class Workspace:
 
     def step(self, name: str, argv: list[str], *, timeout: float | None = None,
              env: dict[str, str] | None = None, writable: tuple[Path, ...] = (),
-             limits: Limits | None = None) -> CommandResult:
+             readable: tuple[Path, ...] = (), limits: Limits | None = None) -> CommandResult:
         lim = limits or self.ctx.limits
         if timeout is not None:
             lim = Limits(**{**lim.__dict__, "timeout_s": timeout})
         full_env = {"PATH": tool_env_path(), **(env or {})}
         cmd = Command(argv=argv, cwd=self.work, env=full_env, limits=lim, writable=writable,
-                      log_dir=self.logs, name=name)
+                      readable=readable, log_dir=self.logs, name=name)
         return run(cmd, self.ctx.backend)
 
     def cleanup(self) -> None:

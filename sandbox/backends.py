@@ -76,16 +76,14 @@ class BwrapBackend(Backend):
 
     def wrap(self, cmd: Command) -> list[str]:
         work = str(Path(cmd.cwd).resolve())
-        argv = [self.exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                "--tmpfs", "/tmp"]
-        needed = _needed_paths()
-        for hidden in self.hidden:
-            if not os.path.isdir(hidden):
-                continue
-            argv += ["--tmpfs", hidden]
-            for p in needed:
-                if Path(hidden) in p.parents:
-                    argv += ["--ro-bind", str(p), str(p)]
+        argv = [self.exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        masked = [Path(d) for d in ("/tmp", *self.hidden) if os.path.isdir(d)]
+        for d in masked:
+            argv += ["--tmpfs", str(d)]
+        # what the tools must read but sits under a masked dir (a venv in /tmp, pyenv in /root)
+        for p in sorted({*_needed_paths(), *(Path(r).resolve() for r in cmd.readable)}):
+            if any(d == p or d in p.parents for d in masked):
+                argv += ["--ro-bind", str(p), str(p)]
         for w in (work, *[str(Path(p).resolve()) for p in cmd.writable]):
             argv += ["--bind", w, w]
         argv += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",

@@ -33,6 +33,8 @@ class Command:
     limits: Limits = field(default_factory=Limits)
     #: extra host dirs the command may write (e.g. a ccache dir); the work dir is always writable
     writable: tuple[Path, ...] = ()
+    #: host dirs the command must read even where the backend masks them (e.g. a cocotb test dir)
+    readable: tuple[Path, ...] = ()
     #: where stdout/stderr logs go (outside the writable work dir so untrusted code cannot edit them)
     log_dir: Path | None = None
     #: label used for log file names

@@ -2,12 +2,14 @@
 # Set-up is idempotent: Debian tools are apt-installed only when missing, the venv is
 # rebuilt only when pyproject.toml changes.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Debian's /usr/bin/python3 (world-readable) so the sandbox can run as an unprivileged uid
+# even when we are root; a pyenv Python under /root would force the sandbox to stay uid 0.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-install
 # Debian packages and one file/command each provides (checked before any apt-get)
-APT_PKGS := iverilog yosys bubblewrap ccache opensta qflow-tech-osu018 nextpnr-ice40 hyperfine perl make g++
+APT_PKGS := iverilog yosys bubblewrap ccache opensta qflow-tech-osu018 nextpnr-ice40 hyperfine perl make g++ python3-venv libpython3-dev
 LIBERTY := /usr/share/qflow/tech/osu018/osu018_stdcells.lib
 PYTEST_ARGS ?=
 
@@ -22,6 +24,7 @@ sysdeps:
 	for c in iverilog vvp yosys bwrap ccache sta nextpnr-ice40 hyperfine perl make g++; do \
 	  command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	[ -f $(LIBERTY) ] || missing="$$missing osu018-liberty"; \
+	[ ! -x /usr/bin/python3 ] || /usr/bin/python3 -c "import ensurepip, sysconfig, os; assert os.path.exists(os.path.join(sysconfig.get_config_var(\"LIBDIR\"), sysconfig.get_config_var(\"LDLIBRARY\")))" 2>/dev/null || missing="$$missing python3-venv/libpython3"; \
 	if [ -n "$$missing" ]; then \
 	  echo "== installing Debian packages (missing:$$missing)"; \
 	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \

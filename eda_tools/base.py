@@ -57,7 +57,8 @@ class Workspace:
         self.work = self.root / "work"
         self.logs = self.root / "logs"
         self.work.mkdir()
-        self.logs.mkdir()
+        self.logs.mkdir(mode=0o700)  # ours: the sandbox (another uid when we are root) cannot read it
+        self.root.chmod(0o711)  # traversable, not listable: the sandbox uid must reach work/
         self.ctx = ctx
         #: set by callers when the result failed: the run dir is then kept for inspection
         self.failed = False
@@ -85,6 +86,10 @@ class Workspace:
 
 
 def ccache_dir() -> Path:
-    d = Path(os.environ.get("RTLSMITH_CCACHE_DIR", Path.home() / ".cache" / "rtlsmith" / "ccache"))
+    """Verilator's object cache. As root the sandbox runs as another uid, which cannot reach
+    /root/.cache: use /var/cache/rtlsmith there."""
+    default = (Path("/var/cache/rtlsmith/ccache") if os.geteuid() == 0
+               else Path.home() / ".cache" / "rtlsmith" / "ccache")
+    d = Path(os.environ.get("RTLSMITH_CCACHE_DIR", default))
     d.mkdir(parents=True, exist_ok=True)
     return d

@@ -43,7 +43,7 @@ class IcarusLint(Linter):
     name = tool = "iverilog"
 
     def argv(self, files: list[str], top: str | None) -> list[str]:
-        a = [str(find_tool("iverilog")), "-g2012", "-Wall", "-Wno-timescale", "-o", "/dev/null"]
+        a = [str(find_tool("iverilog")), "-g2012", "-Wall", "-Wno-timescale", "-o", ".lint.vvp"]
         if top:
             a += ["-s", top]
         return a + files

@@ -266,7 +266,7 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
                 return _finish(ws, res, key, ctx)
         env = {**s.env(), **cocotb_env(top, test_module, test_dir, results_xml, seed), **(extra_env or {})}
         r = ws.step("cocotb", s.cocotb_test_argv(top, build), timeout=max(1.0, deadline - time.monotonic()),
-                    env=env, writable=s.writable(), readable=(test_dir,))
+                    env=env, readable=(test_dir,))  # no ccache: the test step runs untrusted Python
         base.update(log_path=str(r.stdout_path), log_tail=r.tail(40), timed_out=r.timed_out)
         if r.timed_out:
             res = SimResult(passed=False, error=f"simulation exceeded its {timeout:g} s timeout "

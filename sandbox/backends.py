@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import uuid
@@ -22,13 +23,20 @@ from pathlib import Path
 from rtlsmith.errors import ConfigError, SandboxError
 from rtlsmith.sandbox.command import Command
 
-#: Directories that may hold secrets; the bwrap backend replaces them with an empty tmpfs,
-#: re-exposing read-only only what the tools need (e.g. a pyenv Python under /root).
-HIDDEN_DIRS = ("/root", "/home")
+#: Directories that may hold secrets or sockets (/run/docker.sock is host root); the bwrap
+#: backend replaces them with an empty tmpfs, re-exposing read-only only what the tools
+#: need (e.g. a pyenv Python under /root).
+HIDDEN_DIRS = ("/root", "/home", "/run", "/var")
+#: Files replaced by /dev/null in the bwrap sandbox (readable by a root-mapped sandbox).
+HIDDEN_FILES = ("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-")
+#: uid/gid the bwrap backend runs commands as when rtlsmith itself runs as root.
+SANDBOX_UID = 65534
 
 
 class Backend(ABC):
     name: str = "?"
+    #: uid the sandboxed command runs as when it differs from ours (the work dir is chowned to it)
+    run_uid: int | None = None
 
     @abstractmethod
     def wrap(self, cmd: Command) -> list[str]:
@@ -67,16 +75,50 @@ def _needed_paths() -> list[Path]:
     return sorted(p for p in paths if p.exists())
 
 
+def _world_readable(p: Path) -> bool:
+    """Every ancestor dir o+x and the path itself o+r: what a uid with no rights can reach."""
+    try:
+        if not p.stat().st_mode & stat.S_IROTH:
+            return False
+        return all(a.stat().st_mode & stat.S_IXOTH for a in p.resolve().parents)
+    except OSError:
+        return False
+
+
+@lru_cache(maxsize=1)
+def _can_drop_root() -> bool:
+    return all(_world_readable(p) for p in _needed_paths()) and shutil.which("setpriv") is not None
+
+
 class BwrapBackend(Backend):
     name = "bwrap"
+    _warned_root = False
 
     def __init__(self, exe: str | None = None, hidden: tuple[str, ...] = HIDDEN_DIRS) -> None:
         self.exe = exe or os.environ.get("RTLSMITH_BWRAP") or shutil.which("bwrap") or "bwrap"
         self.hidden = hidden
+        #: when we are root, run the sandbox as SANDBOX_UID so root-only host files stay
+        #: unreadable and RLIMIT_NPROC binds; needs the Python/tools to be world-readable
+        self.run_uid: int | None = None
+        if os.geteuid() == 0 and not os.environ.get("RTLSMITH_SANDBOX_AS_ROOT"):
+            if _can_drop_root() and _bwrap_probe(self.exe, SANDBOX_UID)[0]:
+                self.run_uid = SANDBOX_UID
+            elif not BwrapBackend._warned_root:
+                warnings.warn("running as root and the Python environment is not world-readable "
+                              f"({sys.prefix}): the bwrap sandbox stays uid 0 (capabilities dropped). "
+                              "Create the venv from /usr/bin/python3 (as `make` does) to run it "
+                              f"as uid {SANDBOX_UID}.", RuntimeWarning, stacklevel=2)
+                BwrapBackend._warned_root = True
 
     def wrap(self, cmd: Command) -> list[str]:
         work = str(Path(cmd.cwd).resolve())
-        argv = [self.exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        argv = []
+        if self.run_uid is not None:
+            argv = ["setpriv", f"--reuid={self.run_uid}", f"--regid={self.run_uid}", "--clear-groups", "--"]
+        argv += [self.exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        for f in HIDDEN_FILES:
+            if os.path.exists(f):
+                argv += ["--ro-bind", "/dev/null", f]
         masked = [Path(d) for d in ("/tmp", *self.hidden) if os.path.isdir(d)]
         for d in masked:
             argv += ["--tmpfs", str(d)]
@@ -91,16 +133,22 @@ class BwrapBackend(Backend):
         return argv + list(cmd.argv)
 
     def available(self) -> tuple[bool, str]:
-        return _bwrap_probe(self.exe)
+        ok, why = _bwrap_probe(self.exe, None)
+        if ok and self.run_uid is not None:
+            why = f"ok (runs as uid {self.run_uid})"
+        elif ok and os.geteuid() == 0:
+            why = "ok (runs as uid 0 with no capabilities: the venv is not world-readable)"
+        return ok, why
 
 
 @lru_cache(maxsize=4)
-def _bwrap_probe(exe: str) -> tuple[bool, str]:
+def _bwrap_probe(exe: str, uid: int | None) -> tuple[bool, str]:
     if not shutil.which(exe):
         return False, "bwrap not installed (apt-get install bubblewrap)"
+    pre = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"] if uid is not None else []
     try:
-        r = subprocess.run([exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                            "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--", "true"],
+        r = subprocess.run(pre + [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                                  "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--", "true"],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as e:
         return False, f"bwrap failed to start: {e}"

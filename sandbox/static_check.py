@@ -16,12 +16,20 @@ from rtlsmith.types import DesignFiles
 
 #: Always refused (arbitrary command / C++ execution).
 DENY_TASKS = frozenset({"$system", "$c", "$cpure", "$cimport", "$pyeval"})
+#: Verilator accepts width-suffixed spellings ($c32, $cpure64, ...) of the same C++ escape
+_DENY_RE = re.compile(r"^\$(?:system|c\d*|cpure\d*|cimport|pyeval)$")
+#: Verilator directives that paste raw C++ into the generated model
+_VLT_CPP_RE = re.compile(r"`systemc_\w+")
 #: Refused when their first argument is not a safe relative string literal.
 PATH_TASKS = frozenset({"$fopen", "$readmemh", "$readmemb", "$writememh", "$writememb",
-                        "$dumpfile", "$sdf_annotate", "$fread"})
+                        "$dumpfile", "$sdf_annotate", "$fread",
+                        "$fopenr", "$fopenw", "$fopena"})  # the last three: Icarus extensions
 HDL_SUFFIXES = (".v", ".sv", ".vh", ".svh", ".vams")
 
-_INCLUDE_RE = re.compile(r'^\s*`include\s+["<]([^">]*)[">]', re.M)
+#: a `define with its backslash-continued lines
+_DEFINE_RE = re.compile(r"`define\b(?:[^\n\\]|\\.|\\\n)*")
+# anywhere on a line (not only at its start), quoted/bracketed or from a macro
+_INCLUDE_RE = re.compile(r'`include\s*(?:["<]([^">]*)[">]|(`\w+))')
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,8 @@ class Finding:
 
 
 def _unsafe_path(p: str) -> bool:
-    return p.startswith("/") or p.startswith("~") or ".." in p.replace("\\", "/").split("/")
+    # a backslash may be an escape (\057 is "/") the simulator decodes: refuse it outright
+    return p.startswith("/") or p.startswith("~") or "\\" in p or ".." in p.split("/")
 
 
 def check_text(name: str, text: str, allow: frozenset[str] = frozenset()) -> list[Finding]:
@@ -44,12 +53,33 @@ def check_text(name: str, text: str, allow: frozenset[str] = frozenset()) -> lis
     from pyslang.syntax import SyntaxKind, SyntaxTree
 
     findings: list[Finding] = []
+    # pyslang's binding takes valid UTF-8 only: bytes DesignFiles kept as lone surrogates become
+    # U+FFFD (no newline is touched, so line numbers hold)
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     # neutralise includes (keeping line numbers) so pyslang never opens host files
     def blank_include(m: re.Match) -> str:
         line = text.count("\n", 0, m.start()) + 1
-        if _unsafe_path(m.group(1)) and "`include" not in allow:
-            findings.append(Finding(name, line, "`include", f"path {m.group(1)!r} leaves the work dir"))
+        if "`include" not in allow:
+            if m.group(2):
+                findings.append(Finding(name, line, "`include", f"path from macro {m.group(2)} cannot be checked"))
+            elif _unsafe_path(m.group(1)):
+                findings.append(Finding(name, line, "`include", f"path {m.group(1)!r} leaves the work dir"))
+        # every include is blanked, safe or not: pyslang never opens a file (each design
+        # file is checked on its own by check_design)
         return " " * len(m.group(0))
+
+    for m in _VLT_CPP_RE.finditer(text):
+        if "$c" not in allow:
+            findings.append(Finding(name, text.count("\n", 0, m.start()) + 1, m.group(0),
+                                    "pastes raw C++ into the Verilator model; refused in generated designs"))
+
+    # a macro defined in one file (a header) and used in another is never expanded here:
+    # refuse denied tasks in every `define body instead
+    for m in _DEFINE_RE.finditer(text):
+        for tok in re.findall(r"\$\w+", m.group(0).replace("``", "")):
+            if _DENY_RE.match(tok) and tok not in allow:
+                findings.append(Finding(name, text.count("\n", 0, m.start()) + 1, tok,
+                                        "denied task inside a `define body; refused in generated designs"))
 
     cleaned = _INCLUDE_RE.sub(blank_include, text)
     tree = SyntaxTree.fromText(cleaned, name)
@@ -60,7 +90,7 @@ def check_text(name: str, text: str, allow: frozenset[str] = frozenset()) -> lis
 
     def visit(node) -> bool:
         if isinstance(node, parsing.Token):
-            if node.kind == parsing.TokenKind.SystemIdentifier and node.valueText in DENY_TASKS \
+            if node.kind == parsing.TokenKind.SystemIdentifier and _DENY_RE.match(node.valueText) \
                     and node.valueText not in allow:
                 findings.append(Finding(name, line_of(node.location), node.valueText,
                                         "runs host commands/code; refused in generated designs"))

@@ -141,7 +141,7 @@ class _PidsCgroup:
                 time.sleep(0.01)
 
 
-def rlimit_prefix(limits: Limits) -> list[str]:
+def rlimit_prefix(limits: Limits, nproc: bool | None = None) -> list[str]:
     """``prlimit`` argv prefix that applies the resource limits to the command (pure).
 
     prlimit (util-linux, on every Debian) instead of a ``preexec_fn``: running Python
@@ -151,7 +151,8 @@ def rlimit_prefix(limits: Limits) -> list[str]:
     mb = 1024 * 1024
     argv = [_PRLIMIT, f"--as={limits.memory_mb * mb}", f"--cpu={limits.cpu_s}:{limits.cpu_s + 5}",
             f"--fsize={limits.file_size_mb * mb}", "--core=0"]
-    if os.geteuid() != 0:  # RLIMIT_NPROC does not bind root; root gets the pids cgroup instead
+    if nproc if nproc is not None else os.geteuid() != 0:
+        # RLIMIT_NPROC does not bind root; root gets the pids cgroup instead
         argv.append(f"--nproc={limits.max_procs}")
     return argv + ["--"]
 
@@ -164,6 +165,30 @@ def _killpg(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _check_reachable(path: Path, uid: int) -> None:
+    for parent in path.parents:
+        st = parent.stat()
+        if not (st.st_mode & 0o001 or (st.st_uid == uid and st.st_mode & 0o100)):
+            raise SandboxError(f"work dir {path} is not reachable by the sandbox uid {uid}: {parent} has mode "
+                               f"{st.st_mode & 0o777:o}; use a work dir whose parents are world-traversable "
+                               "(chmod o+x) or RTLSMITH_SANDBOX_AS_ROOT=1")
+
+
+def _hand_over(path: Path, uid: int, recursive: bool = False) -> None:
+    """chown what the sandbox must write (the work dir and files we put in it) to ``uid``."""
+    st = path.stat()
+    if st.st_uid == uid and not recursive:
+        return
+    if recursive and st.st_uid == uid:
+        return  # a cache dir handed over once stays handed over
+    os.chown(path, uid, uid)
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            p = os.path.join(root, n)
+            if os.lstat(p).st_uid != uid:
+                os.lchown(p, uid, uid)
 
 
 def _exe_exists(argv0: str, cwd: Path, path: str) -> bool:
@@ -186,6 +211,11 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
     if not cwd.is_dir():
         raise SandboxError(f"work dir {cwd} does not exist")
     env = build_env(cmd)
+    if backend.run_uid is not None:
+        _check_reachable(cwd, backend.run_uid)
+        _hand_over(cwd, backend.run_uid)
+        for w in cmd.writable:
+            _hand_over(Path(w), backend.run_uid, recursive=True)
     if backend.name != "docker" and not _exe_exists(cmd.argv[0], cwd, env["PATH"]):
         raise ToolNotFoundError(cmd.argv[0], install_hint="see `rtlsmith doctor`")
     wrapped = backend.wrap(cmd)
@@ -197,7 +227,7 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
     lim = cmd.limits
     t0 = time.monotonic()
     try:
-        argv = rlimit_prefix(lim) + wrapped
+        argv = rlimit_prefix(lim, nproc=os.geteuid() != 0 or backend.run_uid is not None) + wrapped
         if cgroup is not None:
             argv = cgroup.join_prefix() + argv
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -1,7 +1,6 @@
 """Shared fixtures. Every test gets a private result cache so tiers never see each other's hits."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,16 @@ DATA = Path(__file__).parent / "data"
 def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("RTLSMITH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("RTLSMITH_QUIET_LOCAL", "1")
-    # keep the ccache shared across tests (speed) but out of the user's home
-    monkeypatch.setenv("RTLSMITH_CCACHE_DIR", os.environ.get("RTLSMITH_CCACHE_DIR",
-                                                             str(Path.home() / ".cache/rtlsmith/ccache")))
+
+
+@pytest.fixture(autouse=True)
+def _traversable_tmp(tmp_path):
+    """As root the bwrap sandbox runs as uid 65534, which must be able to reach a work dir
+    under tmp_path: pytest makes its temp tree 0700, so open the path (o+x, not listable)."""
+    for p in [tmp_path, *tmp_path.parents]:
+        if p == Path("/tmp") or p == Path("/"):
+            break
+        p.chmod(p.stat().st_mode | 0o011)
 
 
 @pytest.fixture

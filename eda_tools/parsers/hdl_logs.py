@@ -40,9 +40,9 @@ def parse_iverilog(text: str, tool: str = "iverilog") -> list[Diagnostic]:
     return out
 
 
-def excerpt(text: str, line: int, context: int = 2) -> str:
+def excerpt(text: str | list[str], line: int, context: int = 2) -> str:
     """Source lines around ``line`` with the offending one marked '█' (aider's idea)."""
-    lines = text.splitlines()
+    lines = text.splitlines() if isinstance(text, str) else text
     lo, hi = max(1, line - context), min(len(lines), line + context)
     return "\n".join(f"{'█' if n == line else ' '} {n:4d} | {lines[n - 1]}" for n in range(lo, hi + 1))
 
@@ -50,15 +50,17 @@ def excerpt(text: str, line: int, context: int = 2) -> str:
 def attach_excerpts(diags: list[Diagnostic], sources: dict[str, str]) -> list[Diagnostic]:
     """Add excerpts where the file is one of ours (matched by path suffix)."""
     out = []
+    split: dict[str, list[str]] = {}  # each file split once: a big file can have 10k diagnostics
     for d in diags:
-        src = None
+        name = None
         if d.file:
-            for name, text in sources.items():
-                if d.file == name or d.file.endswith("/" + name):
-                    src, d = text, d.model_copy(update={"file": name})
-                    break
-        if src is not None and d.line:
-            d = d.model_copy(update={"excerpt": excerpt(src, d.line)})
+            name = next((n for n in sources if d.file == n or d.file.endswith("/" + n)), None)
+        if name is not None:
+            d = d.model_copy(update={"file": name})
+            if d.line:
+                if name not in split:
+                    split[name] = sources[name].splitlines()
+                d = d.model_copy(update={"excerpt": excerpt(split[name], d.line)})
         out.append(d)
     return out
 

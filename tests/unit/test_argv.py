@@ -24,9 +24,14 @@ def test_command_refuses_shell_strings(tmp_path):
 
 def test_bwrap_argv(tmp_path):
     cache = tmp_path / "cc"
-    argv = BwrapBackend(exe="bwrap").wrap(_cmd(tmp_path, writable=(cache,)))
+    b = BwrapBackend(exe="bwrap")
+    b.run_uid = None
+    argv = b.wrap(_cmd(tmp_path, writable=(cache,)))
     w = str(tmp_path.resolve())
     assert argv[:4] == ["bwrap", "--ro-bind", "/", "/"]
+    # root-only secrets are masked even for a uid-0 sandbox
+    i = argv.index("/etc/shadow")
+    assert argv[i - 2:i] == ["--ro-bind", "/dev/null"]
     assert argv[-4:] == ["--", "vvp", "-n", "sim.vvp"]
     # the work dir and the declared cache are the only writable binds
     binds = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
@@ -36,7 +41,11 @@ def test_bwrap_argv(tmp_path):
     assert argv[argv.index("--cap-drop") + 1] == "ALL"
     assert argv[argv.index("--chdir") + 1] == w
     # a private /tmp, and home dirs hidden (tmpfs) before anything is re-exposed
-    assert ["--tmpfs", "/tmp"] == argv[argv.index("--tmpfs"):argv.index("--tmpfs") + 2]
+    tmpfs = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
+    assert tmpfs[0] == "/tmp" and {"/root", "/run", "/var"} <= set(tmpfs)
+    # as root, the sandbox drops to an unprivileged uid
+    b.run_uid = 65534
+    assert b.wrap(_cmd(tmp_path))[:5] == ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
 
 
 def test_docker_argv_hardening(tmp_path):

@@ -87,3 +87,15 @@ def test_hierarchical_stat_totals(data_dir):
     cells, types = parse_stat_json((data_dir / "logs/yosys_stat_hier.json").read_text(), "systolic_os")
     assert cells == 45788 and count_flops(types) > 3000
     assert parse_chip_area((data_dir / "logs/yosys_statlib_hier.txt").read_text()) == pytest.approx(1887775.0)
+
+
+def test_results_xml_fifo_or_symlink_is_refused_not_blocking(tmp_path):
+    import os
+    fifo = tmp_path / "results.xml"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        parse_results_xml(fifo)  # must not block waiting for a writer
+    link = tmp_path / "r2.xml"
+    link.symlink_to("/etc/hostname")
+    with pytest.raises(ValueError):
+        parse_results_xml(link)

@@ -19,9 +19,16 @@ def test_system_and_c_refused_with_line():
     assert _found(src) == [(3, "$system"), (4, "$c")]
 
 
-def test_macro_pasted_system_reported_at_use_site():
+def test_macro_pasted_system_reported_at_definition_and_use_site():
     src = "`define S $sys``tem\nmodule m;\ninitial `S(\"id\");\nendmodule\n"
-    assert _found(src) == [(3, "$system")]
+    assert sorted(_found(src)) == [(1, "$system"), (3, "$system")]
+
+
+def test_denied_task_in_header_define_and_width_suffixed_c():
+    # a header's macro is never expanded when the header is checked alone: its body is checked
+    assert _found("`define RUN(x) \\\n  $c32(x)\n") == [(1, "$c32")]
+    assert _found("module m;\ninitial $cpure8(\"x\");\nendmodule\n") == [(2, "$cpure8")]
+    assert _found("module m;\n`systemc_header\n#include <x>\n`verilog\nendmodule\n")[0] == (2, "`systemc_header")
 
 
 def test_dpi_import_refused():

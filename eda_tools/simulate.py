@@ -11,6 +11,7 @@ import re
 import sys
 import time
 from abc import ABC, abstractmethod
+from functools import lru_cache
 from pathlib import Path
 
 from rtlsmith.eda_tools.base import EdaContext, Workspace, ccache_dir
@@ -205,19 +206,26 @@ def _dir_digest(d: Path) -> str:
     return h.hexdigest()
 
 
-def cocotb_env(top: str, test_module: str, test_dir: Path, results_xml: str, seed: int | None) -> dict[str, str]:
-    """The environment the cocotb GPI needs to load Python and find the tests (pure)."""
+@lru_cache(maxsize=1)
+def _gpi_paths() -> tuple[str, str, str]:
+    """(libpython, pygpi entry point, cocotb libs dir): fixed per interpreter, looked up once."""
     import find_libpython
     from cocotb_tools.config import libs_dir, pygpi_entry_point
     libpython = find_libpython.find_libpython()
     if libpython is None:
         raise ToolFailedError("cocotb needs a shared libpython (build Python with --enable-shared)")
-    env = {"GPI_USERS": f"{libpython};{pygpi_entry_point()}",
+    return libpython, pygpi_entry_point(), str(libs_dir)
+
+
+def cocotb_env(top: str, test_module: str, test_dir: Path, results_xml: str, seed: int | None) -> dict[str, str]:
+    """The environment the cocotb GPI needs to load Python and find the tests."""
+    libpython, entry, libs_dir = _gpi_paths()
+    env = {"GPI_USERS": f"{libpython};{entry}",
            "PYGPI_PYTHON_BIN": sys.executable,
            "PYTHONPATH": os.pathsep.join([str(test_dir), *[p for p in sys.path if p]]),
            "COCOTB_TOPLEVEL": top, "TOPLEVEL_LANG": "verilog", "COCOTB_TEST_MODULES": test_module,
            "COCOTB_RESULTS_FILE": results_xml, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
-           "LIBPYTHON_LOC": libpython, "COCOTB_LIBS": str(libs_dir)}
+           "LIBPYTHON_LOC": libpython, "COCOTB_LIBS": libs_dir}
     if seed is not None:
         env["COCOTB_RANDOM_SEED"] = str(seed)
     return env
@@ -290,6 +298,7 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
         ws.cleanup()
 
 
+@lru_cache(maxsize=1)
 def _cocotb_version() -> str:
     from importlib.metadata import version
     return version("cocotb")

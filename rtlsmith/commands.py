@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import json
+import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -110,16 +109,8 @@ def _parse_params(items: list[str]) -> dict:
     return params
 
 
-def run_template_tests(tpl, params: dict, sim: str, seed: int, ctx):
-    from rtlsmith.eda_tools.simulate import simulate_cocotb
-    from rtlsmith.rtl_templates import PARAMS_ENV
-    files = tpl.generate(params)
-    return files, simulate_cocotb(files, tpl.top, tpl.test_module, tpl.package_dir, sim,
-                                  extra_env={PARAMS_ENV: json.dumps({**params, "seed": seed})}, seed=seed,
-                                  ctx=ctx)
-
-
 def cmd_regress(args: argparse.Namespace) -> int:
+    from rtlsmith.eda_tools.flow import template_tests
     from rtlsmith.rtl_templates import discover, get
     fams = [get(f) for f in args.family] if args.family else list(discover().values())
     if not fams:
@@ -133,7 +124,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
             for sim in sims:
                 if not args.json:
                     err.print(f"[dim]running {tpl.family} {_pstr(params)} on {sim} ...[/]")
-                _, res = run_template_tests(tpl, dict(params), sim, args.seed, ctx)
+                res = template_tests(tpl, dict(params), sim, args.seed, ctx)
                 ok &= res.passed
                 rows.append({"family": tpl.family, "params": dict(params), "sim": sim,
                              "tests": len(res.tests), "passed": sum(t.passed for t in res.tests),
@@ -163,42 +154,30 @@ def _pstr(params: dict) -> str:
 
 
 def cmd_flow(args: argparse.Namespace) -> int:
-    from rtlsmith.eda_tools.lint import lint
-    from rtlsmith.eda_tools.synth import synth
+    from rtlsmith.eda_tools.flow import template_flow
     from rtlsmith.rtl_templates import get
     tpl = get(args.family)
     params = tpl.params(_parse_params(args.param))
-    ctx = _ctx(args)
-    t0 = time.monotonic()
-    files = tpl.generate(params)
     err.print(f"[bold]{tpl.family}[/] {_pstr(params)}: {tpl.summary}")
-    err.print("[dim]lint (verilator + iverilog) ...[/]")
-    lr = lint(files, top=tpl.top, ctx=ctx)
-    # simulation and synthesis are independent: one core each
-    err.print(f"[dim]cocotb tests on {args.sim} | yosys synthesis + OpenSTA (in parallel) ...[/]")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        sim_f = pool.submit(run_template_tests, tpl, params, args.sim, args.seed, ctx)
-        ppa_f = pool.submit(synth, files, tpl.top, ctx=ctx)
-        _, sim = sim_f.result()
-        ppa = ppa_f.result()
-    total = time.monotonic() - t0
+    res = template_flow(tpl, params, args.sim, args.seed, _ctx(args), progress=lambda m: err.print(f"[dim]{m}[/]"))
+    lr, sim, ppa = res.lint, res.sim, res.ppa
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-        files.write(args.out / "rtl")
+        res.files.write(args.out / "rtl")
         (args.out / "sim.json").write_text(sim.model_dump_json(indent=2))
         (args.out / "ppa.json").write_text(ppa.model_dump_json(indent=2))
         (args.out / "lint.json").write_text(lr.model_dump_json(indent=2))
     if args.json:
         dump_json({"family": tpl.family, "params": params, "lint": lr.model_dump(mode="json"),
                    "sim": sim.model_dump(mode="json"), "ppa": ppa.model_dump(mode="json"),
-                   "seconds": round(total, 2)})
+                   "seconds": round(res.seconds, 2)})
     else:
         n_err, n_warn = len(lr.errors), len(lr.diagnostics) - len(lr.errors)
         out.print(f"lint: {'[green]clean[/]' if lr.ok else '[red]errors[/]'} ({n_err} errors, {n_warn} warnings)")
         _print_sim(sim)
         _print_ppa(ppa)
-        out.print(f"total {total:.2f} s" + (f"; files in {args.out}" if args.out else ""))
-    return 0 if (lr.ok and sim.passed) else 1
+        out.print(f"total {res.seconds:.2f} s" + (f"; files in {args.out}" if args.out else ""))
+    return 0 if res.ok else 1
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

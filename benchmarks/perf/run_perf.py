@@ -40,13 +40,12 @@ def main() -> int:
     args = ap.parse_args()
     os.environ["RTLSMITH_CACHE_DIR"] = tempfile.mkdtemp(prefix="rtlsmith-perf-cache-")
 
-    from rtlsmith.commands import run_template_tests
     from rtlsmith.eda_tools.base import EdaContext
-    from rtlsmith.eda_tools.lint import lint
+    from rtlsmith.eda_tools.flow import template_flow
     from rtlsmith.eda_tools.simulate import simulate_cocotb
-    from rtlsmith.eda_tools.synth import synth
     from rtlsmith.rtl_templates import get
     from rtlsmith.sandbox import Command, run
+    os.environ["RTLSMITH_QUIET_LOCAL"] = "1"
     from rtlsmith.types import DesignFiles
 
     results: dict[str, dict] = {}
@@ -63,13 +62,10 @@ def main() -> int:
     tpl = get("systolic_os")
     params = tpl.params()
 
-    def flow(ctx):
-        files = tpl.generate(params)
-        lr = lint(files, top=tpl.top, ctx=ctx)
-        _, sim = run_template_tests(tpl, params, "icarus", 1, ctx)
-        ppa = synth(files, tpl.top, ctx=ctx)
-        assert lr.ok and sim.passed, (lr.errors, sim.error)
-        return ppa
+    def flow(ctx):  # what `rtlsmith flow systolic_os` does: lint, then sim | synth in parallel
+        res = template_flow(tpl, params, "icarus", 1, ctx)
+        assert res.ok, (res.lint.errors, res.sim.error)
+        return res
 
     med, ts = median_time(lambda: flow(nocache), max(3, args.reps // 2))
     results["systolic8x8_lint_sim_synth_s"] = {"median": med, "runs": ts, "target": 10.0}

@@ -67,3 +67,23 @@ def test_doctor_json():
     d = json.loads(r.stdout)
     assert d["backends"]["local"]["ok"] is True and "bwrap" in d["backends"]
     assert d["auto_backend"] in ("docker", "bwrap", "local")
+
+
+@pytest.mark.eda
+def test_regress_table_and_flow_json(tmp_path):
+    r = cli("regress", "--family", "systolic_os", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = json.loads(r.stdout)["rows"]
+    assert {row["verdict"] for row in rows} == {"pass"} and all(row["tests"] >= 5 for row in rows)
+    r = cli("flow", "systolic_os", "-p", "ROWS=2", "-p", "COLS=3", "--json", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["sim"]["passed"] and d["lint"]["ok"] and d["ppa"]["cells"]["value"] > 100
+    assert (tmp_path / "o" / "rtl" / "systolic_os.v").exists() and (tmp_path / "o" / "ppa.json").exists()
+
+
+def test_flow_unknown_family_and_bad_param():
+    r = cli("flow", "no_such_family")
+    assert r.returncode == 2 and "valid: systolic_os" in r.stderr
+    r = cli("flow", "systolic_os", "-p", "ROWS=0")
+    assert r.returncode == 2 and "ROWS" in r.stderr

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rtlsmith.eda_tools.tools import tool_env_path
+from rtlsmith.eda_tools.tools import ImageToolchain, Toolchain, tool_env_path
 from rtlsmith.sandbox import Backend, Command, CommandResult, Limits, get_backend, run
 from rtlsmith.sandbox.cache import ResultCache
 from rtlsmith.sandbox.static_check import enforce
@@ -29,12 +29,25 @@ class EdaContext:
     limits: Limits = field(default_factory=Limits)
     _backend: Backend | None = field(default=None, repr=False)
     _cache: ResultCache | None = field(default=None, repr=False)
+    _toolchain: Toolchain | None = field(default=None, repr=False)
 
     @property
     def backend(self) -> Backend:
         if self._backend is None:
             self._backend = get_backend(self.sandbox)
         return self._backend
+
+    @property
+    def toolchain(self) -> Toolchain:
+        """The tools as the chosen backend sees them (the docker image has its own)."""
+        if self._toolchain is None:
+            if self.backend.name == "docker":
+                from rtlsmith.sandbox.image import image_toolchain_info
+                tag, tool_versions, gpi = image_toolchain_info(self.backend.image)
+                self._toolchain = ImageToolchain(tag, tool_versions, gpi)
+            else:
+                self._toolchain = Toolchain()
+        return self._toolchain
 
     @property
     def result_cache(self) -> ResultCache:
@@ -75,7 +88,8 @@ class Workspace:
         lim = limits or self.ctx.limits
         if timeout is not None:
             lim = Limits(**{**lim.__dict__, "timeout_s": timeout})
-        full_env = {"PATH": tool_env_path(), **(env or {})}
+        host = self.ctx.backend.name != "docker"  # the image sets its own PATH
+        full_env = {**({"PATH": tool_env_path()} if host else {}), **(env or {})}
         cmd = Command(argv=argv, cwd=self.work, env=full_env, limits=lim, writable=writable,
                       readable=readable, log_dir=self.logs, name=name)
         return run(cmd, self.ctx.backend)

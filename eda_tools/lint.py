@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from rtlsmith.eda_tools.base import EdaContext, Workspace
 from rtlsmith.eda_tools.parsers.hdl_logs import attach_excerpts, parse_iverilog, parse_verilator
-from rtlsmith.eda_tools.tools import find_tool, versions
+from rtlsmith.eda_tools.tools import Toolchain
 from rtlsmith.errors import ConfigError, ToolFailedError
 from rtlsmith.types import DesignFiles, Diagnostic
 
@@ -16,6 +16,9 @@ from rtlsmith.types import DesignFiles, Diagnostic
 class Linter(ABC):
     name: str
     tool: str
+
+    def __init__(self, tc: Toolchain | None = None) -> None:
+        self.tc = tc or Toolchain()
 
     @abstractmethod
     def argv(self, files: list[str], top: str | None) -> list[str]:
@@ -29,7 +32,7 @@ class VerilatorLint(Linter):
     name = tool = "verilator"
 
     def argv(self, files: list[str], top: str | None) -> list[str]:
-        a = [str(find_tool("verilator")), "--lint-only", "-Wall", "-Wno-DECLFILENAME", "-Wno-MULTITOP",
+        a = [self.tc.exe("verilator"), "--lint-only", "-Wall", "-Wno-DECLFILENAME", "-Wno-MULTITOP",
              "--timing"]
         if top:
             a += ["--top-module", top]
@@ -43,7 +46,7 @@ class IcarusLint(Linter):
     name = tool = "iverilog"
 
     def argv(self, files: list[str], top: str | None) -> list[str]:
-        a = [str(find_tool("iverilog")), "-g2012", "-Wall", "-Wno-timescale", "-o", ".lint.vvp"]
+        a = [self.tc.exe("iverilog"), "-g2012", "-Wall", "-Wno-timescale", "-o", ".lint.vvp"]
         if top:
             a += ["-s", top]
         return a + files
@@ -74,7 +77,8 @@ def lint(files: DesignFiles, top: str | None = None, linters: tuple[str, ...] = 
     for n in linters:
         if n not in LINTERS:
             raise ConfigError(f"unknown linter '{n}'; valid: {', '.join(LINTERS)}")
-    tv = versions(tuple(LINTERS[n].tool for n in linters))
+    tc = ctx.toolchain
+    tv = tc.versions(tuple(LINTERS[n].tool for n in linters))
     key = ctx.result_cache.key(kind="lint", files=files.digest(), top=top, linters=linters, tools=tv)
     hit = ctx.result_cache.get(key)
     if hit:
@@ -86,7 +90,7 @@ def lint(files: DesignFiles, top: str | None = None, linters: tuple[str, ...] = 
         hdl = [n for n in names if n.endswith((".v", ".sv"))]
         diags: list[Diagnostic] = []
         for n in linters:
-            linter = LINTERS[n]()
+            linter = LINTERS[n](tc)
             res = ws.step(f"lint-{n}", linter.argv(hdl, top), timeout=60)
             if res.timed_out:
                 raise ToolFailedError(f"{n} lint timed out", log=res.stderr_path)

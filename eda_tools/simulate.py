@@ -17,9 +17,13 @@ from pathlib import Path
 from rtlsmith.eda_tools.base import EdaContext, Workspace, ccache_dir
 from rtlsmith.eda_tools.parsers.hdl_logs import attach_excerpts, parse_iverilog, parse_verilator
 from rtlsmith.eda_tools.parsers.junit import parse_results_xml
-from rtlsmith.eda_tools.tools import find_tool, versions
+from rtlsmith.eda_tools.tools import ImageToolchain, Toolchain
 from rtlsmith.errors import ConfigError, ToolFailedError
 from rtlsmith.types import DesignFiles, Diagnostic, SimResult
+
+
+#: the source tree holding the ``rtlsmith`` package (template tests import it in the sandbox)
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Simulator(ABC):
@@ -32,6 +36,9 @@ class Simulator(ABC):
 
     name: str
     tools: tuple[str, ...]
+
+    def __init__(self, tc: Toolchain | None = None) -> None:
+        self.tc = tc or Toolchain()
 
     @abstractmethod
     def compile_argv(self, files: list[str], top: str) -> list[str]: ...
@@ -60,23 +67,22 @@ class IcarusSim(Simulator):
     tools = ("iverilog", "vvp")
 
     def compile_argv(self, files: list[str], top: str) -> list[str]:
-        return [str(find_tool("iverilog")), "-g2012", "-o", "sim.vvp", "-s", top, *files]
+        return [self.tc.exe("iverilog"), "-g2012", "-o", "sim.vvp", "-s", top, *files]
 
     def run_argv(self, top: str, plusargs: list[str]) -> list[str]:
         # -n: $stop behaves as $finish, so a testbench can never drop into the interactive prompt
-        return [str(find_tool("vvp")), "-n", "sim.vvp", *plusargs]
+        return [self.tc.exe("vvp"), "-n", "sim.vvp", *plusargs]
 
     def parse(self, text: str) -> list[Diagnostic]:
         return parse_iverilog(text)
 
     def cocotb_build_argvs(self, sources: list[str], top: str, build: str) -> list[list[str]]:
         # cmds.f carries the default timescale (+timescale+1ns/1ps), written by the caller
-        return [[str(find_tool("iverilog")), "-g2012", "-o", f"{build}/sim.vvp", "-s", top,
+        return [[self.tc.exe("iverilog"), "-g2012", "-o", f"{build}/sim.vvp", "-s", top,
                  "-f", f"{build}/cmds.f", *sources]]
 
     def cocotb_test_argv(self, top: str, build: str) -> list[str]:
-        from cocotb_tools.config import lib_entry
-        return [str(find_tool("vvp")), "-m", str(lib_entry("vpi", "icarus")), f"{build}/sim.vvp", "-none"]
+        return [self.tc.exe("vvp"), "-m", self.tc.gpi()["vpi_icarus"], f"{build}/sim.vvp", "-none"]
 
 
 class VerilatorSim(Simulator):
@@ -84,7 +90,7 @@ class VerilatorSim(Simulator):
     tools = ("verilator",)
 
     def compile_argv(self, files: list[str], top: str) -> list[str]:
-        return [str(find_tool("verilator")), "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-j", "2", "-Wno-fatal", "-Wno-lint",
+        return [self.tc.exe("verilator"), "--binary", "--timing", "-CFLAGS", "-fcoroutines", "-j", "2", "-Wno-fatal", "-Wno-lint",
                 "-Wno-style", "--top-module", top, "-Mdir", "obj_dir", "-o", f"V{top}", *files]
 
     def run_argv(self, top: str, plusargs: list[str]) -> list[str]:
@@ -102,13 +108,13 @@ class VerilatorSim(Simulator):
         return (ccache_dir(),)
 
     def cocotb_build_argvs(self, sources: list[str], top: str, build: str) -> list[list[str]]:
-        from cocotb_tools.config import libs_dir, share_dir
-        libs = str(libs_dir)
+        gpi = self.tc.gpi()
+        libs = gpi["libs"]
         return [
-            [str(find_tool("verilator")), "-cc", "--exe", "-Mdir", build, "--top-module", top, "--vpi",
+            [self.tc.exe("verilator"), "-cc", "--exe", "-Mdir", build, "--top-module", top, "--vpi",
              "--public-flat-rw", "--prefix", "Vtop", "-o", top, "-Wno-fatal", "--timescale", "1ns/1ps",
              "-LDFLAGS", f"-Wl,-rpath,{libs} -L{libs} -lcocotbvpi_verilator",
-             str(Path(share_dir) / "lib" / "verilator" / "verilator.cpp"), *sources],
+             f"{gpi['share']}/lib/verilator/verilator.cpp", *sources],
             ["make", "-j", "2", "-C", build, "-f", "Vtop.mk", "VM_TRACE=0"],
         ]
 
@@ -119,10 +125,10 @@ class VerilatorSim(Simulator):
 SIMULATORS: dict[str, type[Simulator]] = {"icarus": IcarusSim, "verilator": VerilatorSim}
 
 
-def get_simulator(name: str) -> Simulator:
+def get_simulator(name: str, tc: Toolchain | None = None) -> Simulator:
     if name not in SIMULATORS:
         raise ConfigError(f"unknown simulator '{name}'; valid: {', '.join(SIMULATORS)}")
-    return SIMULATORS[name]()
+    return SIMULATORS[name](tc)
 
 
 _MISMATCH = re.compile(r"Mismatches:\s*(\d+)\s+in\s+(\d+)\s+samples")
@@ -163,8 +169,8 @@ def run_testbench(files: DesignFiles, top: str, sim: str = "icarus", *, timeout:
                   plusargs: list[str] | None = None, ctx: EdaContext | None = None) -> SimResult:
     """Compile and run a self-checking Verilog/SV testbench whose top module is ``top``."""
     ctx = ctx or EdaContext()
-    s = get_simulator(sim)
-    tv = versions(s.tools)
+    s = get_simulator(sim, ctx.toolchain)
+    tv = ctx.toolchain.versions(s.tools)
     key = ctx.result_cache.key(kind="tb", files=files.digest(), top=top, sim=sim, tools=tv,
                                plusargs=plusargs or [], timeout=timeout)
     hit = ctx.result_cache.get(key)
@@ -206,23 +212,15 @@ def _dir_digest(d: Path) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _gpi_paths() -> tuple[str, str, str]:
-    """(libpython, pygpi entry point, cocotb libs dir): fixed per interpreter, looked up once."""
-    import find_libpython
-    from cocotb_tools.config import libs_dir, pygpi_entry_point
-    libpython = find_libpython.find_libpython()
-    if libpython is None:
-        raise ToolFailedError("cocotb needs a shared libpython (build Python with --enable-shared)")
-    return libpython, pygpi_entry_point(), str(libs_dir)
-
-
-def cocotb_env(top: str, test_module: str, test_dir: Path, results_xml: str, seed: int | None) -> dict[str, str]:
+def cocotb_env(tc: Toolchain, top: str, test_module: str, test_dir: Path, results_xml: str,
+               seed: int | None) -> dict[str, str]:
     """The environment the cocotb GPI needs to load Python and find the tests."""
-    libpython, entry, libs_dir = _gpi_paths()
-    env = {"GPI_USERS": f"{libpython};{entry}",
-           "PYGPI_PYTHON_BIN": sys.executable,
-           "PYTHONPATH": os.pathsep.join([str(test_dir), *[p for p in sys.path if p]]),
+    gpi = tc.gpi()
+    libpython, libs_dir = gpi["libpython"], gpi["libs"]
+    env = {"GPI_USERS": f"{libpython};{gpi['entry']}",
+           "PYGPI_PYTHON_BIN": tc.python(),
+           # the test dir, then this source tree (templates' tests import rtlsmith), then the venv
+           "PYTHONPATH": os.pathsep.join([str(test_dir), str(SOURCE_ROOT), *tc.python_path()]),
            "COCOTB_TOPLEVEL": top, "TOPLEVEL_LANG": "verilog", "COCOTB_TEST_MODULES": test_module,
            "COCOTB_RESULTS_FILE": results_xml, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
            "LIBPYTHON_LOC": libpython, "COCOTB_LIBS": libs_dir}
@@ -240,11 +238,12 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     sandbox: a test module is untrusted code too.
     """
     ctx = ctx or EdaContext()
-    s = get_simulator(sim)
+    s = get_simulator(sim, ctx.toolchain)
     test_dir = Path(test_dir).resolve()
     if not (test_dir / f"{test_module}.py").is_file():
         raise ConfigError(f"cocotb test module {test_dir / (test_module + '.py')} not found")
-    tv = {**versions(s.tools), "cocotb": _cocotb_version()}
+    tv = {**ctx.toolchain.versions(s.tools), "cocotb": ctx.toolchain.versions(("cocotb",))["cocotb"]
+          if isinstance(ctx.toolchain, ImageToolchain) else _cocotb_version()}
     key = ctx.result_cache.key(kind="cocotb", files=files.digest(), top=top, sim=sim, tools=tv,
                                tests=_dir_digest(test_dir), module=test_module, env=extra_env or {},
                                seed=seed)
@@ -272,9 +271,10 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
                                 log_path=str(r.stderr_path), log_tail=r.tail(30), **base)
                 res.seconds = time.monotonic() - t0
                 return _finish(ws, res, key, ctx)
-        env = {**s.env(), **cocotb_env(top, test_module, test_dir, results_xml, seed), **(extra_env or {})}
+        env = {**s.env(), **cocotb_env(ctx.toolchain, top, test_module, test_dir, results_xml, seed),
+               **(extra_env or {})}
         r = ws.step("cocotb", s.cocotb_test_argv(top, build), timeout=max(1.0, deadline - time.monotonic()),
-                    env=env, readable=(test_dir,))  # no ccache: the test step runs untrusted Python
+                    env=env, readable=(test_dir, SOURCE_ROOT))  # no ccache: the test step runs untrusted Python
         base.update(log_path=str(r.stdout_path), log_tail=r.tail(40), timed_out=r.timed_out)
         if r.timed_out:
             res = SimResult(passed=False, error=f"simulation exceeded its {timeout:g} s timeout "

@@ -13,7 +13,7 @@ from pathlib import Path
 from rtlsmith.eda_tools.base import EdaContext, Workspace
 from rtlsmith.eda_tools.parsers.yosys import (count_flops, parse_chip_area, parse_ltp, parse_nextpnr_report,
                                               parse_sta, parse_stat_json)
-from rtlsmith.eda_tools.tools import OSU018_LIBERTY, find_tool, versions
+from rtlsmith.eda_tools.tools import OSU018_LIBERTY, Toolchain
 from rtlsmith.errors import ConfigError, InputError, ToolFailedError
 from rtlsmith.types import DesignFiles, Metric, PPAReport
 
@@ -97,7 +97,10 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
         raise InputError("no .v/.sv files to synthesise")
     _check_names(hdl, top)
     tools = ("yosys",) + (("sta",) if liberty else ()) + (("nextpnr-ice40",) if fpga else ())
-    tv = versions(tools)
+    tc = ctx.toolchain
+    if liberty and not tc.has("sta"):
+        tools = tuple(t for t in tools if t != "sta")
+    tv = tc.versions(tools)
     key = ctx.result_cache.key(kind="synth", files=files.digest(), top=top, liberty=str(liberty),
                                lib_mtime=liberty.stat().st_mtime if liberty else None, period=period_ns,
                                clock=clock, fpga=fpga, flatten=flatten, tools=tv)
@@ -109,8 +112,8 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
     try:
         ws.write(files)
         (ws.work / "synth.ys").write_text(yosys_script(hdl, top, liberty, flatten))
-        r = ws.step("yosys", [str(find_tool("yosys")), "-q", "-l", "yosys.log", "-s", "synth.ys"],
-                    timeout=timeout)
+        r = ws.step("yosys", [tc.exe("yosys"), "-q", "-l", "yosys.log", "-s", "synth.ys"],
+                    timeout=timeout, readable=(liberty.parent,) if liberty else ())
         if not r.ok:
             ws.failed = True
             log = (ws.work / "yosys.log")
@@ -125,13 +128,14 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
                         flops=Metric(value=count_flops(types), unit="flops", source=src),
                         logic_depth=Metric(value=depth, unit="levels", source=src + " ltp -noff"),
                         liberty=str(liberty) if liberty else None, tool_versions=tv)
-        if liberty:
+        if liberty:  # the liberty is host data: the docker backend mounts it read-only
             area = parse_chip_area((ws.work / "stat_lib.txt").read_text())
             rep.area_est = Metric(value=area, unit="um2", source=f"{src} + {liberty.name}")
             (ws.work / "sta.tcl").write_text(sta_script(top, liberty, period_ns, clock))
-            s = ws.step("sta", [str(find_tool("sta")), "-no_init", "-no_splash", "-exit", "sta.tcl"],
-                        timeout=timeout)
-            _arrival, slack = parse_sta(s.stdout() + s.stderr()) if s.ok else (None, None)
+            s = None if not tc.has("sta") else ws.step(
+                "sta", [tc.exe("sta"), "-no_init", "-no_splash", "-exit", "sta.tcl"], timeout=timeout,
+                readable=(liberty.parent,))
+            _arrival, slack = parse_sta(s.stdout() + s.stderr()) if s is not None and s.ok else (None, None)
             if slack is not None:
                 crit = period_ns - slack
                 stasrc = f"OpenSTA {tv['sta']} + {liberty.name} (pre-layout)"
@@ -139,7 +143,7 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
                 rep.fmax_mhz_est = Metric(value=round(1000.0 / crit, 1) if crit > 0 else None, unit="MHz",
                                           source=stasrc)
         if fpga == "ice40":
-            rep.fpga = _ice40(ws, hdl, top, tv, timeout)
+            rep.fpga = _ice40(ws, tc, hdl, top, tv, timeout)
         rep.seconds = time.monotonic() - t0
     finally:
         ws.cleanup()
@@ -152,13 +156,13 @@ def _errors_only(log_tail: str) -> str:
     return "\n".join(errs[-10:]) or log_tail[-1500:]
 
 
-def _ice40(ws: Workspace, hdl: list[str], top: str, tv: dict[str, str], timeout: float) -> dict[str, Metric]:
-    r = ws.step("yosys-ice40", [str(find_tool("yosys")), "-q", "-p",
+def _ice40(ws: Workspace, tc: Toolchain, hdl: list[str], top: str, tv: dict[str, str], timeout: float) -> dict[str, Metric]:
+    r = ws.step("yosys-ice40", [tc.exe("yosys"), "-q", "-p",
                                 f"read_verilog -sv {' '.join(hdl)}; synth_ice40 -top {top} -json ice40.json"],
                 timeout=timeout)
     if not r.ok:
         raise ToolFailedError("yosys synth_ice40 failed", returncode=r.returncode, log=r.stderr_path)
-    p = ws.step("nextpnr-ice40", [str(find_tool("nextpnr-ice40")), "--hx8k", "--package", "ct256",
+    p = ws.step("nextpnr-ice40", [tc.exe("nextpnr-ice40"), "--hx8k", "--package", "ct256",
                                   "--json", "ice40.json", "--report", "report.json",
                                   "--pcf-allow-unconstrained", "--freq", "12", "--seed", "1"],
                 timeout=timeout)

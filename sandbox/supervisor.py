@@ -212,7 +212,8 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
         raise SandboxError(f"work dir {cwd} does not exist")
     env = build_env(cmd)
     if backend.run_uid is not None:
-        _check_reachable(cwd, backend.run_uid)
+        if backend.uid_opens_host_paths:
+            _check_reachable(cwd, backend.run_uid)
         _hand_over(cwd, backend.run_uid)
         for w in cmd.writable:
             _hand_over(Path(w), backend.run_uid, recursive=True)

@@ -1,6 +1,7 @@
 """Shared fixtures. Every test gets a private result cache so tiers never see each other's hits."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ DATA = Path(__file__).parent / "data"
 def _private_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("RTLSMITH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("RTLSMITH_QUIET_LOCAL", "1")
+    # tiers name their backend: bwrap unless a run asks for another (the docker tier passes
+    # it explicitly); `auto` would pick docker wherever an engine and the image happen to be
+    monkeypatch.setenv("RTLSMITH_SANDBOX", os.environ.get("RTLSMITH_TEST_SANDBOX", "bwrap"))
 
 
 @pytest.fixture(autouse=True)

@@ -65,7 +65,9 @@ class Workspace:
             self.root = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=ctx.run_root))
             self.ephemeral = False
         else:
-            self.root = Path(tempfile.mkdtemp(prefix=f"rtlsmith-{label}-"))
+            # the docker backend's warm containers see one mounted runs root
+            base = ctx.backend.workspace_root() if ctx.backend.name == "docker" else None
+            self.root = Path(tempfile.mkdtemp(prefix=f"rtlsmith-{label}-", dir=base))
             self.ephemeral = not ctx.keep
         self.work = self.root / "work"
         self.logs = self.root / "logs"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 import time
 from abc import ABC, abstractmethod
@@ -157,7 +158,24 @@ def judge_log(text: str, returncode: int) -> tuple[bool, int | None, str | None]
     return True, mismatches, None
 
 
+def _file_limit_hit(ws: Workspace, ctx: EdaContext) -> str | None:
+    """A file the simulation wrote up to the file-size limit was truncated: some simulators
+    (Icarus 12) carry on after the failed write and exit 0, so say it, and fail the run."""
+    cap = ctx.limits.file_size_mb * 1024 * 1024
+    for root, _dirs, files in os.walk(ws.work):
+        for n in files:
+            p = os.path.join(root, n)
+            try:
+                if os.lstat(p).st_size >= cap:
+                    return f"{os.path.relpath(p, ws.work)} reached the {ctx.limits.file_size_mb} MB file-size limit"
+            except OSError:
+                pass
+    return None
+
+
 def _finish(ws: Workspace, res: SimResult, key: str, ctx: EdaContext) -> SimResult:
+    if res.passed and (hit := _file_limit_hit(ws, ctx)):
+        res.passed, res.error = False, hit
     ws.failed = not res.passed  # keep the run dir (logs, build) of a failing run for inspection
     if res.error is None or res.timed_out or res.tests:
         # verdicts (pass or fail) are cached; infrastructure errors are not
@@ -271,10 +289,15 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
                                 log_path=str(r.stderr_path), log_tail=r.tail(30), **base)
                 res.seconds = time.monotonic() - t0
                 return _finish(ws, res, key, ctx)
-        env = {**s.env(), **cocotb_env(ctx.toolchain, top, test_module, test_dir, results_xml, seed),
+        # the test modules travel with the design (any backend sees them, wherever they live)
+        tests_copy = ws.work / "_cocotb_tests"
+        tests_copy.mkdir()
+        for py in test_dir.glob("*.py"):
+            shutil.copy(py, tests_copy / py.name)
+        env = {**s.env(), **cocotb_env(ctx.toolchain, top, test_module, tests_copy, results_xml, seed),
                **(extra_env or {})}
         r = ws.step("cocotb", s.cocotb_test_argv(top, build), timeout=max(1.0, deadline - time.monotonic()),
-                    env=env, readable=(test_dir, SOURCE_ROOT))  # no ccache: the test step runs untrusted Python
+                    env=env, readable=(SOURCE_ROOT,))  # no ccache: the test step runs untrusted Python
         base.update(log_path=str(r.stdout_path), log_tail=r.tail(40), timed_out=r.timed_out)
         if r.timed_out:
             res = SimResult(passed=False, error=f"simulation exceeded its {timeout:g} s timeout "

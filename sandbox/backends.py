@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import os
+import atexit
 import shutil
 import stat
 import subprocess
+import threading
 import sys
 import uuid
 import warnings
@@ -21,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rtlsmith.errors import ConfigError, SandboxError
-from rtlsmith.sandbox.command import Command
+from rtlsmith.sandbox.command import Command, Limits
 
 #: Directories that may hold secrets or sockets (/run/docker.sock is host root); the bwrap
 #: backend replaces them with an empty tmpfs, re-exposing read-only only what the tools
@@ -190,18 +192,21 @@ class DockerBackend(Backend):
             self._names[key] = f"rtlsmith-{uuid.uuid4().hex[:12]}"
         return self._names[key]
 
-    def wrap(self, cmd: Command) -> list[str]:
-        work = str(Path(cmd.cwd).resolve())
-        lim = cmd.limits
-        argv = [self.exe, "run", "--rm", "-i", "--name", self.container_name(cmd),
-                "--network", "none", "--read-only",
+    def hardening(self, lim: Limits) -> list[str]:
+        """Flags every container gets (one-shot and warm)."""
+        return ["--network", "none", "--read-only",
                 "--memory", f"{lim.memory_mb}m", "--memory-swap", f"{lim.memory_mb}m",
                 "--cpus", f"{self.cpus:g}", "--pids-limit", str(lim.max_procs),
                 "--user", self.user, "--cap-drop", "ALL",
                 "--security-opt", "no-new-privileges",
                 "--tmpfs", "/tmp:rw,size=256m,mode=1777",
                 "--log-driver", "json-file", "--log-opt", "max-size=1m",
-                "--ulimit", f"fsize={lim.file_size_mb * 1024 * 1024}",
+                "--ulimit", f"fsize={lim.file_size_mb * 1024 * 1024}"]
+
+    def wrap(self, cmd: Command) -> list[str]:
+        """One-shot ``docker run`` (used when a warm container cannot see the command's paths)."""
+        work = str(Path(cmd.cwd).resolve())
+        argv = [self.exe, "run", "--rm", "-i", "--name", self.container_name(cmd), *self.hardening(cmd.limits),
                 "-v", f"{work}:{work}:rw", "-w", work, "-e", f"HOME={work}"]
         for w in cmd.writable:
             w = str(Path(w).resolve())
@@ -210,7 +215,12 @@ class DockerBackend(Backend):
             argv += ["-v", f"{r}:{r}:ro"]
         for k, v in sorted(cmd.env.items()):
             argv += ["-e", f"{k}={v}"]
-        return argv + [self.image] + list(cmd.argv)
+        # docker has no address-space ulimit: apply the rlimits inside with util-linux prlimit
+        mb = 1024 * 1024
+        lim = cmd.limits
+        inner = ["prlimit", f"--as={lim.memory_mb * mb}", f"--cpu={lim.cpu_s}", f"--fsize={lim.file_size_mb * mb}",
+                 "--core=0", "--"]
+        return argv + [self.image] + inner + list(cmd.argv)
 
     def available(self) -> tuple[bool, str]:
         if not shutil.which(self.exe):
@@ -226,6 +236,32 @@ class DockerBackend(Backend):
                 return False, "docker engine not running (start dockerd)"
             return False, f"image {self.image} not found"
         return True, "ok"
+
+    # ---- warm containers
+    _pools: dict[tuple[str, str], "object"] = {}
+    _pools_lock = threading.Lock()
+
+    def pool(self):
+        """The process-wide warm pool for this image (created on first use)."""
+        from rtlsmith.sandbox import docker_pool as dp
+        key = (self.exe, self.image)
+        with DockerBackend._pools_lock:
+            if key not in DockerBackend._pools:
+                mounts = [(str(dp.runs_root()), "rw"), (str(dp.SOURCE_ROOT), "ro")]
+                for extra, mode in ((os.environ.get("RTLSMITH_CCACHE_DIR", "/var/cache/rtlsmith/ccache"), "rw"),
+                                    ("/usr/share/qflow/tech/osu018", "ro")):
+                    if os.path.isdir(extra):
+                        mounts.append((extra, mode))
+                pool = dp.DockerPool(self.exe, self.image, self.hardening(Limits(memory_mb=4096, max_procs=1024)),
+                                     mounts)
+                DockerBackend._pools[key] = pool
+                atexit.register(pool.shutdown)
+                atexit.register(dp.kill_all_live, self.exe)
+            return DockerBackend._pools[key]
+
+    def workspace_root(self) -> Path:
+        from rtlsmith.sandbox.docker_pool import runs_root
+        return runs_root()
 
     def kill(self, cmd: Command, wrapped: list[str]) -> None:
         # the CLI's own death does not stop the container: kill it by name

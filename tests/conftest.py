@@ -31,3 +31,16 @@ def _traversable_tmp(tmp_path):
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Say how many docker-backend cases actually ran (the docker tier may be skipped)."""
+    ran = skipped = 0
+    for key in ("passed", "failed"):
+        for rep in terminalreporter.stats.get(key, []):
+            if "docker" in rep.nodeid and rep.when == "call":
+                ran += 1
+    for rep in terminalreporter.stats.get("skipped", []):
+        if "docker" in rep.nodeid:
+            skipped += 1
+    terminalreporter.write_line(f"docker tier: {ran} docker-backend test(s) ran, {skipped} skipped")

@@ -62,7 +62,9 @@ def test_docker_argv_hardening(tmp_path):
     assert pairs["--user"] == "65534:65534" and pairs["-w"] == w
     assert pairs["-v"] == f"{w}:{w}:rw" and pairs["-e"] == "A=1"
     assert pairs["--ulimit"] == f"fsize={8 * 1024 * 1024}"
-    assert argv[-4:] == ["img:1", "vvp", "-n", "sim.vvp"]
+    assert argv[-3:] == ["vvp", "-n", "sim.vvp"]
+    inner = argv[argv.index("img:1") + 1:-3]
+    assert inner[0] == "prlimit" and f"--as={512 * 1024 * 1024}" in inner and inner[-1] == "--"
     assert pairs["--name"] == b.container_name(cmd)  # the name `docker kill` uses on timeout
 
 

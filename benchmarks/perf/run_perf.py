@@ -85,6 +85,23 @@ def main() -> int:
     results["cmd_supervisor_bwrap_s"] = {"median": sup_bwrap}
     results["sandbox_overhead_bwrap_vs_bare_ms"] = {"median": (sup_bwrap - bare) * 1000, "target": 30.0}
 
+    # 4. docker backend (warm containers), when an engine and the image are here
+    from rtlsmith.eda_tools.base import Workspace
+    from rtlsmith.sandbox import DockerBackend
+    ok, why = DockerBackend().available()
+    if ok:
+        dctx = EdaContext(cache=False, sandbox="docker")
+        ws = Workspace(dctx, "perf")
+        ws.step("warmup", ["true"])
+        med, _ = median_time(lambda: ws.step("t", ["true"]), n)
+        results["cmd_docker_warm_s"] = {"median": med}
+        results["docker_warm_overhead_vs_bare_ms"] = {"median": (med - bare) * 1000, "target": 20.0}
+        med, ts = median_time(lambda: flow(dctx), max(3, args.reps // 2))
+        results["systolic8x8_lint_sim_synth_docker_s"] = {"median": med, "runs": ts}
+        results["docker_vs_bwrap_flow_ratio"] = {"median": med / results["systolic8x8_lint_sim_synth_s"]["median"]}
+    else:
+        print(f"docker backend skipped: {why}")
+
     print(f"{'metric':40s} {'median':>10s} {'target':>8s}")
     for k, v in results.items():
         tgt = v.get("target")

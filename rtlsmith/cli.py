@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  "lint, cocotb simulation and Yosys PPA in a sandbox.", epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--version", action="version", version=f"rtlsmith {__version__}")
+    ap.add_argument("--config", type=Path, help="config file (default: ./rtlsmith.toml, then "
+                    "~/.config/rtlsmith/config.toml); precedence: command line > config > env > defaults")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("lint", help="lint HDL with Verilator --lint-only and Icarus elaboration")

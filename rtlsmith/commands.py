@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,9 +19,14 @@ err = Console(stderr=True, highlight=False)
 
 
 def _ctx(args: argparse.Namespace):
+    from rtlsmith.config import load_config
     from rtlsmith.eda_tools.base import EdaContext
-    return EdaContext(sandbox=args.sandbox, cache=not args.no_cache, keep=args.keep,
-                      allow_unsafe=frozenset(args.allow_unsafe))
+    cfg = load_config(args.config)
+    if cfg.sandbox.docker_image and not os.environ.get("RTLSMITH_DOCKER_IMAGE"):
+        os.environ["RTLSMITH_DOCKER_IMAGE"] = cfg.sandbox.docker_image
+    # command line > config file > environment ($RTLSMITH_SANDBOX, read by get_backend) > auto
+    return EdaContext(sandbox=args.sandbox or cfg.sandbox.backend, cache=not args.no_cache and cfg.cache.enabled,
+                      keep=args.keep, allow_unsafe=frozenset(args.allow_unsafe))
 
 
 def _files(paths: list[Path]):

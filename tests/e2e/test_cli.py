@@ -87,3 +87,15 @@ def test_flow_unknown_family_and_bad_param():
     assert r.returncode == 2 and "valid: systolic_os" in r.stderr
     r = cli("flow", "systolic_os", "-p", "ROWS=0")
     assert r.returncode == 2 and "ROWS" in r.stderr
+
+
+def test_config_file_picks_the_backend_and_cli_overrides_it(tmp_path, data_dir, monkeypatch):
+    monkeypatch.delenv("RTLSMITH_QUIET_LOCAL")  # the local backend's warning is the evidence
+    (tmp_path / "rtlsmith.toml").write_text('[sandbox]\nbackend = "local"\n[cache]\nenabled = false\n')
+    r = cli("sim", data_dir / "hdl/adder_tb.v", "--top", "tb", cwd=tmp_path)
+    assert r.returncode == 0 and "NO filesystem or network isolation" in r.stderr  # local's warning
+    r = cli("sim", data_dir / "hdl/adder_tb.v", "--top", "tb", "--sandbox", "bwrap", cwd=tmp_path)
+    assert r.returncode == 0 and "NO filesystem" not in r.stderr
+    (tmp_path / "rtlsmith.toml").write_text('[sandbox]\nbackend = "chroot"\n')
+    r = cli("sim", data_dir / "hdl/adder_tb.v", "--top", "tb", cwd=tmp_path)
+    assert r.returncode == 2 and "rtlsmith.toml" in r.stderr

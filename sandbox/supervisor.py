@@ -176,17 +176,13 @@ def _check_reachable(path: Path, uid: int) -> None:
                                "(chmod o+x) or RTLSMITH_SANDBOX_AS_ROOT=1")
 
 
-def _hand_over(path: Path, uid: int, recursive: bool = False) -> None:
-    """chown what the sandbox must write (the work dir and files we put in it) to ``uid``."""
-    st = path.stat()
-    if st.st_uid == uid and not recursive:
+def _hand_over(path: Path, uid: int, once: bool = False) -> None:
+    """chown ``path`` and what we put in it to the sandbox ``uid``. ``once``: a dir already
+    owned by it was handed over before (a big shared cache: do not walk it every time)."""
+    if once and path.stat().st_uid == uid:
         return
-    if recursive and st.st_uid == uid:
-        return  # a cache dir handed over once stays handed over
-    os.chown(path, uid, uid)
     for root, dirs, files in os.walk(path):
-        for n in dirs + files:
-            p = os.path.join(root, n)
+        for p in [root, *(os.path.join(root, n) for n in dirs + files)]:
             if os.lstat(p).st_uid != uid:
                 os.lchown(p, uid, uid)
 
@@ -233,7 +229,7 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
             _check_reachable(cwd, backend.run_uid)
         _hand_over(cwd, backend.run_uid)
         for w in cmd.writable:
-            _hand_over(Path(w), backend.run_uid, recursive=True)
+            _hand_over(Path(w), backend.run_uid, once=True)
     if backend.name != "docker" and not _exe_exists(cmd.argv[0], cwd, env["PATH"]):
         raise ToolNotFoundError(cmd.argv[0], install_hint="see `rtlsmith doctor`")
     warm = backend.name == "docker" and not os.environ.get("RTLSMITH_DOCKER_COLD") and backend.pool().covers(cmd)

@@ -9,16 +9,17 @@
 """
 from __future__ import annotations
 
-import os
 import atexit
+import os
 import shutil
 import stat
 import subprocess
-import threading
 import sys
+import threading
 import uuid
 import warnings
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -184,12 +185,14 @@ class DockerBackend(Backend):
         self.exe = exe or os.environ.get("RTLSMITH_DOCKER") or shutil.which("docker") or "docker"
         self.user = user
         self.cpus = cpus
-        self._names: dict[int, str] = {}
+        self._names: OrderedDict[int, str] = OrderedDict()  # wrap() and kill() agree on a name
 
     def container_name(self, cmd: Command) -> str:
         key = id(cmd)
         if key not in self._names:
             self._names[key] = f"rtlsmith-{uuid.uuid4().hex[:12]}"
+            while len(self._names) > 64:  # bounded: only in-flight commands need their name
+                self._names.popitem(last=False)
         return self._names[key]
 
     def hardening(self, lim: Limits) -> list[str]:

@@ -1,7 +1,6 @@
 """Shared plumbing for EDA steps: settings, the per-run workspace, and one step runner."""
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -66,7 +65,7 @@ class Workspace:
             self.ephemeral = False
         else:
             # the docker backend's warm containers see one mounted runs root
-            base = ctx.backend.workspace_root() if ctx.backend.name == "docker" else None
+            base = ctx.backend.workspace_root()
             self.root = Path(tempfile.mkdtemp(prefix=f"rtlsmith-{label}-", dir=base))
             self.ephemeral = not ctx.keep
         self.work = self.root / "work"
@@ -99,13 +98,3 @@ class Workspace:
     def cleanup(self) -> None:
         if self.ephemeral and not self.failed:
             shutil.rmtree(self.root, ignore_errors=True)
-
-
-def ccache_dir() -> Path:
-    """Verilator's object cache. As root the sandbox runs as another uid, which cannot reach
-    /root/.cache: use /var/cache/rtlsmith there."""
-    default = (Path("/var/cache/rtlsmith/ccache") if os.geteuid() == 0
-               else Path.home() / ".cache" / "rtlsmith" / "ccache")
-    d = Path(os.environ.get("RTLSMITH_CCACHE_DIR", default))
-    d.mkdir(parents=True, exist_ok=True)
-    return d

@@ -9,22 +9,17 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import time
 from abc import ABC, abstractmethod
-from functools import lru_cache
 from pathlib import Path
 
-from rtlsmith.eda_tools.base import EdaContext, Workspace, ccache_dir
+from rtlsmith.eda_tools.base import EdaContext, Workspace
 from rtlsmith.eda_tools.parsers.hdl_logs import attach_excerpts, parse_iverilog, parse_verilator
 from rtlsmith.eda_tools.parsers.junit import parse_results_xml
-from rtlsmith.eda_tools.tools import ImageToolchain, Toolchain
-from rtlsmith.errors import ConfigError, ToolFailedError
+from rtlsmith.eda_tools.tools import Toolchain
+from rtlsmith.errors import ConfigError
+from rtlsmith.sandbox.command import SOURCE_ROOT, ccache_dir
 from rtlsmith.types import DesignFiles, Diagnostic, SimResult
-
-
-#: the source tree holding the ``rtlsmith`` package (template tests import it in the sandbox)
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Simulator(ABC):
@@ -260,8 +255,7 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     test_dir = Path(test_dir).resolve()
     if not (test_dir / f"{test_module}.py").is_file():
         raise ConfigError(f"cocotb test module {test_dir / (test_module + '.py')} not found")
-    tv = {**ctx.toolchain.versions(s.tools), "cocotb": ctx.toolchain.versions(("cocotb",))["cocotb"]
-          if isinstance(ctx.toolchain, ImageToolchain) else _cocotb_version()}
+    tv = ctx.toolchain.versions(s.tools + ("cocotb",))
     key = ctx.result_cache.key(kind="cocotb", files=files.digest(), top=top, sim=sim, tools=tv,
                                tests=_dir_digest(test_dir), module=test_module, env=extra_env or {},
                                seed=seed)
@@ -319,9 +313,3 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
         return _finish(ws, res, key, ctx)
     finally:
         ws.cleanup()
-
-
-@lru_cache(maxsize=1)
-def _cocotb_version() -> str:
-    from importlib.metadata import version
-    return version("cocotb")

@@ -146,7 +146,10 @@ class Toolchain:
         return str(find_tool(tool))
 
     def versions(self, tools: tuple[str, ...]) -> dict[str, str]:
-        return versions(tools)
+        """Executables from the TOOLS registry; Python packages (cocotb) from their metadata."""
+        out = versions(tuple(t for t in tools if t not in PY_PACKAGES))
+        out.update({t: _package_version(t) for t in tools if t in PY_PACKAGES})
+        return {t: out[t] for t in tools}
 
     def python(self) -> str:
         return sys.executable
@@ -160,6 +163,19 @@ class Toolchain:
 
     def has(self, tool: str) -> bool:
         return find_tool(tool, required=False) is not None
+
+
+#: tools that are Python packages of this interpreter rather than executables
+PY_PACKAGES = ("cocotb",)
+
+
+@lru_cache(maxsize=8)
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "missing"
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from rtlsmith.errors import ConfigError, SandboxError
-from rtlsmith.sandbox.command import Command, Limits
+from rtlsmith.sandbox.command import SOURCE_ROOT, Command, Limits, ccache_dir
 
 #: Directories that may hold secrets or sockets (/run/docker.sock is host root); the bwrap
 #: backend replaces them with an empty tmpfs, re-exposing read-only only what the tools
@@ -53,6 +53,14 @@ class Backend(ABC):
     def kill(self, cmd: Command, wrapped: list[str]) -> None:  # noqa: B027 - optional hook
         """Extra clean-up after the supervisor killed the process group (docker kill)."""
 
+    def warm_pool(self, cmd: Command):
+        """A pool of warm environments that can run ``cmd`` instead of a new process, or None."""
+        return None
+
+    def workspace_root(self) -> Path | None:
+        """Where workspaces must live for this backend (None: anywhere, a temp dir)."""
+        return None
+
 
 class LocalBackend(Backend):
     """No isolation: rlimits, process-group and pids-cgroup only."""
@@ -73,7 +81,7 @@ class LocalBackend(Backend):
 def _needed_paths() -> list[Path]:
     """Host paths the tools need to read even when they sit under a hidden dir."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
-             Path(__file__).resolve().parent.parent}
+             SOURCE_ROOT}
     for extra in os.environ.get("RTLSMITH_SANDBOX_RO", "").split(os.pathsep):
         if extra:
             paths.add(Path(extra))
@@ -250,9 +258,8 @@ class DockerBackend(Backend):
         key = (self.exe, self.image)
         with DockerBackend._pools_lock:
             if key not in DockerBackend._pools:
-                mounts = [(str(dp.runs_root()), "rw"), (str(dp.SOURCE_ROOT), "ro")]
-                for extra, mode in ((os.environ.get("RTLSMITH_CCACHE_DIR", "/var/cache/rtlsmith/ccache"), "rw"),
-                                    ("/usr/share/qflow/tech/osu018", "ro")):
+                mounts = [(str(dp.runs_root()), "rw"), (str(SOURCE_ROOT), "ro")]
+                for extra, mode in ((str(ccache_dir()), "rw"), ("/usr/share/qflow/tech/osu018", "ro")):
                     if os.path.isdir(extra):
                         mounts.append((extra, mode))
                 pool = dp.DockerPool(self.exe, self.image, self.hardening(Limits(memory_mb=4096, max_procs=1024)),
@@ -261,6 +268,12 @@ class DockerBackend(Backend):
                 atexit.register(pool.shutdown)
                 atexit.register(dp.kill_all_live, self.exe)
             return DockerBackend._pools[key]
+
+    def warm_pool(self, cmd: Command):
+        if os.environ.get("RTLSMITH_DOCKER_COLD"):
+            return None
+        pool = self.pool()
+        return pool if pool.covers(cmd) else None
 
     def workspace_root(self) -> Path:
         from rtlsmith.sandbox.docker_pool import runs_root

@@ -1,8 +1,22 @@
 """What to run (Command) and what happened (CommandResult). Pure data."""
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+#: the source tree holding the ``rtlsmith`` package (sandboxed template tests import it)
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def ccache_dir() -> Path:
+    """Verilator's object cache, shared by sandboxed builds. As root the sandbox runs as
+    another uid, which cannot reach /root/.cache: use /var/cache/rtlsmith there."""
+    default = (Path("/var/cache/rtlsmith/ccache") if os.geteuid() == 0
+               else Path.home() / ".cache" / "rtlsmith" / "ccache")
+    d = Path(os.environ.get("RTLSMITH_CCACHE_DIR", default))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtlsmith.errors import SandboxError
-from rtlsmith.sandbox.command import Command
+from rtlsmith.sandbox.command import SOURCE_ROOT, Command
 
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
 RUNNER = SOURCE_ROOT / "sandbox" / "docker_runner.py"
 IMAGE_PATH = "/opt/rtlsmith/venv/bin:/usr/local/bin:/usr/bin:/bin"
 #: every live container we started, so an interrupted run can kill them all

@@ -194,14 +194,14 @@ def _exe_exists(argv0: str, cwd: Path, path: str) -> bool:
     return shutil.which(argv0, path=path) is not None
 
 
-def _run_warm(cmd: Command, backend: Backend, out_log: _CappedLog, err_log: _CappedLog) -> CommandResult:
+def _run_warm(cmd: Command, pool, out_log: _CappedLog, err_log: _CappedLog) -> CommandResult:
     """A job in a warm container: the pool enforces the timeout (docker kill) and output cap."""
     lim = cmd.limits
     mb = 1024 * 1024
     rlimits = {"AS": lim.memory_mb * mb, "CPU": lim.cpu_s, "FSIZE": lim.file_size_mb * mb, "CORE": 0}
     t0 = time.monotonic()
     try:
-        rc, rss, killed, oom = backend.pool().execute(cmd, out_log, err_log, rlimits)
+        rc, rss, killed, oom = pool.execute(cmd, out_log, err_log, rlimits)
     finally:
         out_log.close()
         err_log.close()
@@ -232,14 +232,14 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
             _hand_over(Path(w), backend.run_uid, once=True)
     if backend.name != "docker" and not _exe_exists(cmd.argv[0], cwd, env["PATH"]):
         raise ToolNotFoundError(cmd.argv[0], install_hint="see `rtlsmith doctor`")
-    warm = backend.name == "docker" and not os.environ.get("RTLSMITH_DOCKER_COLD") and backend.pool().covers(cmd)
+    pool = backend.warm_pool(cmd)
     wrapped = backend.wrap(cmd)
     log_dir = Path(cmd.log_dir) if cmd.log_dir else Path(tempfile.mkdtemp(prefix="rtlsmith-logs-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     out_log = _CappedLog(log_dir / f"{cmd.name}.stdout.log", cmd.limits.output_keep_bytes)
     err_log = _CappedLog(log_dir / f"{cmd.name}.stderr.log", cmd.limits.output_keep_bytes)
-    if warm:
-        return _run_warm(cmd, backend, out_log, err_log)
+    if pool is not None:
+        return _run_warm(cmd, pool, out_log, err_log)
     cgroup = _PidsCgroup.create(cmd.limits.max_procs)
     lim = cmd.limits
     t0 = time.monotonic()

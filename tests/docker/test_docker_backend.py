@@ -3,13 +3,10 @@
 Runs when a docker engine answers and the image exists (`make test` starts dockerd and
 builds the image); otherwise every case is skipped with the reason printed.
 """
-import json
-import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 

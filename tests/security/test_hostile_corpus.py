@@ -497,7 +497,7 @@ def test_cocotb_results_file_cannot_block_host(isolating_backend, make_ctx, tag)
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_cocotb_cannot_write_shared_ccache(isolating_backend, make_ctx, tag):
-    from rtlsmith.eda_tools.base import ccache_dir
+    from rtlsmith.sandbox.command import ccache_dir
     planted = ccache_dir() / f"rtlsmith_escape_{tag}"
     try:
         ctx = make_ctx(isolating_backend)

@@ -38,7 +38,7 @@ def test_excerpt_marks_the_line():
 
 
 def test_attach_excerpts_matches_path_suffix_and_bounded_report():
-    diags = [Diagnostic(tool="x", severity="error", file=f"/tmp/w/work/a.v", line=2, message=f"m{i}")
+    diags = [Diagnostic(tool="x", severity="error", file="/tmp/w/work/a.v", line=2, message=f"m{i}")
              for i in range(15)]
     out = attach_excerpts(diags, {"a.v": "l1\nl2\nl3"})
     assert out[0].file == "a.v" and "█    2 | l2" in out[0].excerpt

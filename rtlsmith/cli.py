@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -75,6 +76,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write RTL, sim.json and ppa.json here")
     p.add_argument("--seed", type=int, default=1)
     _common(p)
+
+    p = sub.add_parser("bench", help="score a provider (reference, samples, an LLM) on VerilogEval, RTLLM or CVDP",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Score completions by each benchmark's official rule, in the sandbox.\n"
+                       "Results go to OUT (one record per sample, summary.json, report.md, report.html);\n"
+                       "re-running the same command resumes: finished samples are skipped (--redo forces).\n"
+                       "Headline = strict verdict (the official rule plus checks that the completion\n"
+                       "did not forge it); the official verdict is reported beside it for parity.",
+                       epilog="examples:\n"
+                       "  rtlsmith bench verilog-eval --dataset ../shared/benchmarks/verilog-eval --provider reference\n"
+                       "  rtlsmith bench rtllm --dataset ../shared/benchmarks/rtllm --provider samples --samples-from answers.jsonl\n"
+                       "  rtlsmith bench verilog-eval --dataset DIR --provider openai --model gpt-4o --samples 5 --problems 'Prob0*'\n"
+                       "  rtlsmith bench cvdp --dataset ../shared/benchmarks/cvdp/examples.jsonl --executor dask "
+                       "--scheduler tcp://10.0.0.5:8786\n\n" + EPILOG)
+    p.add_argument("benchmark", choices=["verilog-eval", "rtllm", "cvdp"])
+    p.add_argument("--dataset", type=Path, required=True, help="the benchmark's data (a checkout or file); never copied")
+    p.add_argument("--task", help="verilog-eval: spec-to-rtl (default) | code-complete; cvdp: non-agentic | agentic")
+    p.add_argument("--provider", default="reference", help="reference | samples | openai (default reference)")
+    p.add_argument("--samples", type=int, default=1, metavar="N", help="samples per problem (pass@k needs k <= N)")
+    p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2, help="parallel scoring jobs (default: CPUs)")
+    p.add_argument("--out", type=Path, help="output dir (default out/bench/BENCHMARK-TASK-PROVIDER[-MODEL])")
+    p.add_argument("--problems", action="append", default=[], metavar="GLOB",
+                   help="only problems whose id matches (repeatable or comma-separated), e.g. 'Prob00*'")
+    p.add_argument("--redo", action="store_true", help="discard the finished samples in OUT and score everything again")
+    p.add_argument("--timeout", type=float, default=30.0, help="simulation wall timeout per sample, s (default 30, "
+                   "VerilogEval's)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://HOST:8786 (with --executor dask)")
+    p.add_argument("--k", type=int, action="append", help="pass@k values to report (repeatable; default 1 5 10)")
+    g = p.add_argument_group("provider options")
+    g.add_argument("--samples-from", type=Path, help="samples provider: JSONL or a dir of ID_sampleNN.sv files")
+    g.add_argument("--model", help="openai provider: model name")
+    g.add_argument("--base-url", help="openai provider: endpoint (default $OPENAI_BASE_URL or api.openai.com)")
+    g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="env var with the API key (default OPENAI_API_KEY)")
+    g.add_argument("--temperature", type=float, default=0.8)
+    g.add_argument("--top-p", type=float, default=0.95)
+    g.add_argument("--max-tokens", type=int, default=4096)
+    g.add_argument("--retries", type=int, default=4, help="retries on 429/5xx/connection errors, with backoff")
+    g.add_argument("--concurrency", type=int, default=4, help="LLM requests in flight (default 4)")
+    g.add_argument("--seed", type=int, help="base seed sent to the model (sample n gets seed+n)")
+    g.add_argument("--golden-tb", action="store_true", help="agent provider: let the agent see the golden testbench")
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "docker", "local"], default=None,
+                   help="where simulations run (default: $RTLSMITH_SANDBOX or auto = docker > bwrap > local)")
+    p.add_argument("--allow-unsafe", action="append", default=[], metavar="TASK",
+                   help="permit a construct the static gate refuses in completions (repeatable)")
+    p.add_argument("--json", action="store_true", help="print summary.json on stdout")
 
     p = sub.add_parser("sandbox", help="manage the docker toolchain image")
     ssub = p.add_subparsers(dest="sandbox_cmd", required=True, metavar="ACTION")

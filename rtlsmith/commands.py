@@ -244,3 +244,50 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         out.print(f"docker image {image['tag']}: not available ({backends['docker']['detail']}); fix: {image['fix']}")
     out.print(f"liberty: {lib['path']} {'ok' if lib['ok'] else 'missing: ' + lib['fix']}")
     return 0 if all(d["path"] for k, d in tools.items() if k in ("iverilog", "vvp", "yosys", "verilator")) else 1
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rtlsmith.benchmarks.harness import BenchConfig, run_bench
+    from rtlsmith.benchmarks.providers import ProviderOptions
+    from rtlsmith.config import load_config
+    cfg = load_config(args.config)
+    opts = ProviderOptions(model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+                           temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
+                           retries=args.retries, concurrency=args.concurrency, samples_path=args.samples_from,
+                           golden_tb=args.golden_tb, seed=args.seed)
+    task = args.task
+    out_dir = args.out or Path("out/bench") / "-".join(
+        x.replace("/", "_") for x in (args.benchmark, task or "default", args.provider, args.model) if x)
+    bc = BenchConfig(benchmark=args.benchmark, dataset=args.dataset, out=out_dir, task=task, provider=args.provider,
+                     provider_options=opts, samples=args.samples, jobs=args.jobs, problems=args.problems,
+                     redo=args.redo, executor=args.executor, scheduler=args.scheduler,
+                     sandbox=args.sandbox or cfg.sandbox.backend, timeout_s=args.timeout,
+                     allow_unsafe=frozenset(args.allow_unsafe), ks=args.k or [1, 5, 10])
+    try:
+        s = run_bench(bc, log=lambda m: err.print(m, markup=False, soft_wrap=True))
+    except KeyboardInterrupt:
+        err.print(f"interrupted: finished samples and a partial summary are in {out_dir}", markup=False)
+        return 130
+    if args.json:
+        dump_json(s)
+        return 0 if s["total"] else 1
+    tot = s["total"] or 1
+    out.print(f"{s['benchmark']}/{s['task']} provider={s['provider']}"
+              f"{' model=' + s['model'] if s['model'] else ''}: "
+              f"[bold]strict {s['strict_passed']}/{s['total']} ({100 * s['strict_passed'] / tot:.1f}%)[/bold], "
+              f"official rule {s['passed']}/{s['total']} ({100 * s['passed'] / tot:.1f}%)"
+              + (f", {s['skipped']} skipped" if s["skipped"] else "") + f" in {s['seconds']:.1f} s")
+    if s["pass_at_k"]:
+        out.print("pass@k (official): " + ", ".join(f"@{k}={v:.3f}" for k, v in s["pass_at_k"].items())
+                  + "; strict: " + ", ".join(f"@{k}={v:.3f}" for k, v in s["strict_pass_at_k"].items()))
+    if s["by_class"]:
+        out.print("classes: " + ", ".join(f"{k}={v}" for k, v in s["by_class"].items()))
+    if s["errata"]:
+        ex = s["excluding_errata"]
+        out.print(f"errata: {len(s['errata'])} known-broken problem(s) "
+                  f"({', '.join(e['id'] + ':' + e['verdict'] for e in s['errata'])}); "
+                  f"without them: official {ex['passed']}/{ex['total']}, strict {ex['strict_passed']}/{ex['total']}")
+    if s.get("missing"):
+        out.print(f"[yellow]{s['missing']} sample(s) not scored (interrupted?): re-run to resume[/yellow]")
+    out.print(f"report: {out_dir / 'report.html'}  (also report.md, summary.json)", markup=False, soft_wrap=True)
+    return 0 if s["total"] else 1

@@ -68,7 +68,7 @@ class CommandResult:
     seconds: float
     peak_rss_mb: float
     timed_out: bool = False
-    #: why the supervisor killed it: "timeout" | "output" | None
+    #: why the supervisor killed it: "timeout" | "output" | "interrupted" | None
     killed_reason: str | None = None
     #: bytes of output dropped from the kept logs (head+tail kept)
     elided_bytes: int = 0

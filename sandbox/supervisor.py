@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from functools import lru_cache
@@ -70,6 +71,7 @@ class _CappedLog:
         self.fh.close()
 
 
+@lru_cache(maxsize=1)
 @lru_cache(maxsize=1)
 def _pids_cgroup_root() -> Path | None:
     """A writable pids-controller cgroup directory, or None (not root / no cgroupfs)."""
@@ -211,6 +213,19 @@ def _run_warm(cmd: Command, pool, out_log: _CappedLog, err_log: _CappedLog) -> C
                          backend="docker")
 
 
+_STOP = threading.Event()
+
+
+def interrupt_all() -> None:
+    """Kill every supervised command now running in any thread, and refuse new ones until
+    :func:`allow_runs` (Ctrl-C in a batch whose commands run in worker threads)."""
+    _STOP.set()
+
+
+def allow_runs() -> None:
+    _STOP.clear()
+
+
 def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
     """Run ``cmd`` under supervision and return what happened.
 
@@ -218,6 +233,8 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
     sandbox cannot start; a timeout or a non-zero exit is NOT an exception: it is data
     on the result (callers turn it into a verdict or a typed error).
     """
+    if _STOP.is_set():
+        raise SandboxError("interrupted: no new commands are started")
     if not isinstance(backend, Backend):
         backend = get_backend(backend)
     cwd = Path(cmd.cwd).resolve()
@@ -279,6 +296,10 @@ def run(cmd: Command, backend: Backend | str | None = None) -> CommandResult:
             now = time.monotonic()
             if status is None and now >= deadline:
                 killed_reason = "timeout"
+                kill_tree()
+                drain_until = now + 1.0
+            if killed_reason is None and _STOP.is_set():
+                killed_reason = "interrupted"
                 kill_tree()
                 drain_until = now + 1.0
             if drain_until is not None and now >= drain_until:

@@ -25,18 +25,21 @@ class Erratum:
     evidence: str = ""
     #: e.g. "iverilog<12"; empty = every version
     affects: str = ""
+    #: the benchmark task it applies to; empty = every task
+    task: str = ""
 
     def text(self) -> str:
         return f"{self.kind}: {self.reason}" + (f" (affects {self.affects})" if self.affects else "")
 
 
-def load_errata(path: Path = ERRATA_FILE) -> tuple[int, dict[tuple[str, str], Erratum]]:
-    """(errata version, {(benchmark, problem id): Erratum})."""
+def load_errata(task: str | None = None, path: Path = ERRATA_FILE) -> tuple[int, dict[tuple[str, str], Erratum]]:
+    """(errata version, {(benchmark, problem id): Erratum}) for ``task`` (None: every entry)."""
     data = tomllib.loads(path.read_text())
     out = {}
     for e in data.get("erratum", []):
         er = Erratum(**e)
-        out[(er.benchmark, er.id)] = er
+        if task is None or not er.task or er.task == task:
+            out[(er.benchmark, er.id)] = er
     return int(data.get("version", 0)), out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from rtlsmith.types import DesignFiles
 
@@ -29,6 +29,11 @@ class Template:
     package_dir: Path
     #: parameter sets ``rtlsmith regress`` runs (the default set when empty)
     regress_params: tuple[Mapping[str, Any], ...] = field(default=())
+    #: candidate values per parameter the template designer may sweep when a spec leaves the
+    #: parameter open (design-space exploration); a spec's own ranges override these
+    param_space: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    #: latency in clock cycles of a parameter set, as the family README defines it
+    latency: Callable[[Mapping[str, Any]], int] | None = None
 
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         unknown = set(overrides or {}) - set(self.default_params)

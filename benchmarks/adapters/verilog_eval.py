@@ -115,7 +115,8 @@ class VerilogEvalAdapter(Adapter):
         run = run_plain_tb(label="verilog-eval", sandbox=job.sandbox, completion={"sample.sv": sample},
                            harness={tname: injected, rname: p.harness["ref.sv"]},
                            compile_order=["sample.sv", tname, rname], compile_flags=COMPILE_FLAGS,
-                           timeout_s=job.timeout_s, allow_unsafe=job.allow_unsafe, binary=f"b{nonce}")
+                           timeout_s=job.timeout_s, allow_unsafe=job.allow_unsafe, binary=f"b{nonce}",
+                           no_waves=True)
         if run.gate_findings:
             return ScoreResult(False, False, "X", "refused by the static gate: " + "; ".join(run.gate_findings[:3]),
                                "", seconds=run.seconds, tool_versions=run.tool_versions)

@@ -32,7 +32,7 @@ FLAGS = "-Wall -Winfloop -Wno-timescale -g2012 -s tb"
 
 def official_recipe(dataset: Path, jobs: int, work: Path) -> tuple[dict[str, str], float]:
     from rtlsmith.benchmarks.adapters.verilog_eval import classify
-    d = dataset / "dataset_spec-to-rtl"
+    d = dataset.resolve() / "dataset_spec-to-rtl"
     probs = sorted(p.name[: -len("_test.sv")] for p in d.glob("Prob*_test.sv"))
 
     def one(pid: str) -> tuple[str, str]:

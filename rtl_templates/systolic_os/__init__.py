@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rtlsmith.rtl_templates.base import Template
-from rtlsmith.rtl_templates.systolic_os.generator import DEFAULT_PARAMS, FAMILY, TOP, generate
+from rtlsmith.rtl_templates.systolic_os.generator import DEFAULT_PARAMS, FAMILY, TOP, generate, latency
 
 __all__ = ["TEMPLATE"]
 
@@ -25,4 +25,6 @@ TEMPLATE = Template(
         dict(DEFAULT_PARAMS),
         {"ROWS": 4, "COLS": 3, "IN_W": 4, "ACC_W": 12, "SIGNED": 0},
     ),
+    param_space={"ROWS": (2, 4, 8, 16), "COLS": (2, 4, 8, 16), "ACC_W": (16, 20, 24, 28, 32)},
+    latency=latency,
 )

@@ -242,13 +242,57 @@ def cocotb_env(tc: Toolchain, top: str, test_module: str, test_dir: Path, result
     return env
 
 
+#: the default timescale of a cocotb build (what the templates' tests were written for)
+DEFAULT_TIMESCALE: tuple[str, str] = ("1ns", "1ps")
+
+
+def _option_key(parameters: dict | None, defines: dict | None, plusargs: list[str] | None,
+                timescale: tuple[str, str] | None, sources: list[str] | None) -> dict:
+    """Cache-key parts for the build options; empty at their defaults so old keys stay valid."""
+    key: dict = {}
+    if parameters:
+        key["parameters"] = {k: str(v) for k, v in parameters.items()}
+    if defines:
+        key["defines"] = {k: str(v) for k, v in defines.items()}
+    if plusargs:
+        key["plusargs"] = list(plusargs)
+    if timescale != DEFAULT_TIMESCALE:
+        key["timescale"] = list(timescale) if timescale else None
+    if sources is not None:
+        key["sources"] = list(sources)
+    return key
+
+
+def _with_options(argvs: list[list[str]], sim: str, top: str, parameters: dict | None, defines: dict | None,
+                  timescale: tuple[str, str] | None) -> list[list[str]]:
+    """The build argvs with parameter/define options (spelt as cocotb's runner spells them)
+    after the compiler name, and Verilator's ``--timescale`` set to ``timescale``."""
+    opts = [f"-D{k}={v}" for k, v in (defines or {}).items()]
+    opts += [f"-P{top}.{k}={v}" if sim == "icarus" else f"-G{k}={v}" for k, v in (parameters or {}).items()]
+    first = list(argvs[0])
+    if "--timescale" in first:
+        i = first.index("--timescale")
+        first[i:i + 2] = ["--timescale", "{}/{}".format(*timescale)] if timescale else []
+    return [[first[0], *opts, *first[1:]], *argvs[1:]]
+
+
 def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Path, sim: str = "icarus", *,
                     extra_env: dict[str, str] | None = None, seed: int | None = None,
-                    timeout: float = 120.0, ctx: EdaContext | None = None) -> SimResult:
+                    timeout: float = 120.0, ctx: EdaContext | None = None,
+                    parameters: dict[str, object] | None = None, defines: dict[str, object] | None = None,
+                    plusargs: list[str] | None = None,
+                    timescale: tuple[str, str] | None = DEFAULT_TIMESCALE,
+                    sources: list[str] | None = None) -> SimResult:
     """Build ``files`` and run cocotb ``test_module`` (a .py in ``test_dir``) against ``top``.
 
     Every process (compiler, simulator with the embedded Python tests) runs in the
     sandbox: a test module is untrusted code too.
+
+    ``parameters`` / ``defines`` / ``plusargs`` / ``timescale`` mean what they mean to
+    ``cocotb_tools.runner`` (``-P top.N=V`` / ``-D N=V`` for Icarus, ``-G``/``-D`` for
+    Verilator; plusargs go to the simulation; ``timescale=None`` gives no default
+    timescale, as the runner does when it is not given). ``sources``: compile exactly
+    these files of ``files``, in this order (default: every .v/.sv file, by name).
     """
     ctx = ctx or EdaContext()
     s = get_simulator(sim, ctx.toolchain)
@@ -258,7 +302,7 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     tv = ctx.toolchain.versions(s.tools + ("cocotb",))
     key = ctx.result_cache.key(kind="cocotb", files=files.digest(), top=top, sim=sim, tools=tv,
                                tests=_dir_digest(test_dir), module=test_module, env=extra_env or {},
-                               seed=seed)
+                               seed=seed, **_option_key(parameters, defines, plusargs, timescale, sources))
     hit = ctx.result_cache.get(key)
     if hit:
         return SimResult(**{**hit, "cached": True})
@@ -267,12 +311,15 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     ws = Workspace(ctx, f"cocotb-{sim}")
     try:
         names = [n for n in ws.write(files) if n.endswith((".v", ".sv"))]
+        if sources is not None:
+            names = list(sources)  # an ordered list (packages first), e.g. cocotb's VERILOG_SOURCES
         build = "sim_build"
         (ws.work / build).mkdir()
-        (ws.work / build / "cmds.f").write_text("+timescale+1ns/1ps\n")
+        (ws.work / build / "cmds.f").write_text("+timescale+{}/{}\n".format(*timescale) if timescale else "")
         results_xml = str(ws.work / build / "results.xml")
         base = dict(simulator=sim, tool_versions=tv)
-        for i, argv in enumerate(s.cocotb_build_argvs(names, top, build)):
+        for i, argv in enumerate(_with_options(s.cocotb_build_argvs(names, top, build), sim, top,
+                                               parameters, defines, timescale)):
             r = ws.step(f"build{i}", argv, timeout=max(1.0, deadline - time.monotonic()),
                         env=s.env(), writable=s.writable())
             if not r.ok:
@@ -290,7 +337,8 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
             shutil.copy(py, tests_copy / py.name)
         env = {**s.env(), **cocotb_env(ctx.toolchain, top, test_module, tests_copy, results_xml, seed),
                **(extra_env or {})}
-        r = ws.step("cocotb", s.cocotb_test_argv(top, build), timeout=max(1.0, deadline - time.monotonic()),
+        r = ws.step("cocotb", [*s.cocotb_test_argv(top, build), *(plusargs or [])],
+                    timeout=max(1.0, deadline - time.monotonic()),
                     env=env, readable=(SOURCE_ROOT,))  # no ccache: the test step runs untrusted Python
         base.update(log_path=str(r.stdout_path), log_tail=r.tail(40), timed_out=r.timed_out)
         if r.timed_out:

@@ -74,11 +74,12 @@ test-eda: setup
 test-security: setup
 	$(BIN)/python -m pytest -q tests/security $(PYTEST_ARGS)
 
-# The main job on the offline default: the 8x8 INT8 systolic-array GEMM tile,
-# lint -> cocotb on Icarus -> Yosys + OpenSTA PPA.
+# The main job on the offline default: `rtlsmith design` on an 8x8 INT8 GEMM tile spec under a
+# cell budget -- DSE over the accumulator width against Yosys + OpenSTA PPA, cocotb
+# verification on Icarus, report with Pareto and waveform plots.
 demo: setup
-	$(BIN)/rtlsmith flow systolic_os --out out/demo
-	@echo "== demo outputs in out/demo (rtl/, sim.json, ppa.json, lint.json)"
+	$(BIN)/rtlsmith design rtl_templates/examples/gemm_8x8_int8.md --out out/demo
+	@echo "== demo report: out/demo/report.md (rtl/, tests/, ppa.json, dse.json, pareto.png, waveform.png)"
 
 bench: setup
 	$(BIN)/python benchmarks/perf/run_perf.py

@@ -242,6 +242,8 @@ def cocotb_env(tc: Toolchain, top: str, test_module: str, test_dir: Path, result
     return env
 
 
+_WAVES_TOP, _WAVES_V, _WAVES_VCD = "rtlsmith_waves", "_rtlsmith_waves.v", "_rtlsmith_waves.vcd"
+
 #: the default timescale of a cocotb build (what the templates' tests were written for)
 DEFAULT_TIMESCALE: tuple[str, str] = ("1ns", "1ps")
 
@@ -282,7 +284,7 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
                     parameters: dict[str, object] | None = None, defines: dict[str, object] | None = None,
                     plusargs: list[str] | None = None,
                     timescale: tuple[str, str] | None = DEFAULT_TIMESCALE,
-                    sources: list[str] | None = None) -> SimResult:
+                    sources: list[str] | None = None, waves: Path | None = None) -> SimResult:
     """Build ``files`` and run cocotb ``test_module`` (a .py in ``test_dir``) against ``top``.
 
     Every process (compiler, simulator with the embedded Python tests) runs in the
@@ -293,6 +295,8 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     Verilator; plusargs go to the simulation; ``timescale=None`` gives no default
     timescale, as the runner does when it is not given). ``sources``: compile exactly
     these files of ``files``, in this order (default: every .v/.sv file, by name).
+    ``waves``: write a VCD of every signal under ``top`` to this path (Icarus only; the run
+    is not cached then).
     """
     ctx = ctx or EdaContext()
     s = get_simulator(sim, ctx.toolchain)
@@ -303,7 +307,9 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
     key = ctx.result_cache.key(kind="cocotb", files=files.digest(), top=top, sim=sim, tools=tv,
                                tests=_dir_digest(test_dir), module=test_module, env=extra_env or {},
                                seed=seed, **_option_key(parameters, defines, plusargs, timescale, sources))
-    hit = ctx.result_cache.get(key)
+    if waves is not None and sim != "icarus":
+        raise ConfigError("waveform capture (waves=) is implemented for Icarus only")
+    hit = ctx.result_cache.get(key) if waves is None else None
     if hit:
         return SimResult(**{**hit, "cached": True})
     t0 = time.monotonic()
@@ -318,8 +324,12 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
         (ws.work / build / "cmds.f").write_text("+timescale+{}/{}\n".format(*timescale) if timescale else "")
         results_xml = str(ws.work / build / "results.xml")
         base = dict(simulator=sim, tool_versions=tv)
-        for i, argv in enumerate(_with_options(s.cocotb_build_argvs(names, top, build), sim, top,
-                                               parameters, defines, timescale)):
+        argvs = _with_options(s.cocotb_build_argvs(names, top, build), sim, top, parameters, defines, timescale)
+        if waves is not None:  # a second root module that dumps the design (ours, not the design's)
+            (ws.work / _WAVES_V).write_text(f"module {_WAVES_TOP};\n  initial begin\n    $dumpfile(\"{_WAVES_VCD}\");\n"
+                                            f"    $dumpvars(0, {top});\n  end\nendmodule\n")
+            argvs = [[argvs[0][0], "-s", _WAVES_TOP, *argvs[0][1:], _WAVES_V], *argvs[1:]]
+        for i, argv in enumerate(argvs):
             r = ws.step(f"build{i}", argv, timeout=max(1.0, deadline - time.monotonic()),
                         env=s.env(), writable=s.writable())
             if not r.ok:
@@ -337,7 +347,10 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
             shutil.copy(py, tests_copy / py.name)
         env = {**s.env(), **cocotb_env(ctx.toolchain, top, test_module, tests_copy, results_xml, seed),
                **(extra_env or {})}
-        r = ws.step("cocotb", [*s.cocotb_test_argv(top, build), *(plusargs or [])],
+        test_argv = s.cocotb_test_argv(top, build)
+        if waves is not None:  # vvp's -none would suppress the dump we asked for
+            test_argv = [a for a in test_argv if a != "-none"]
+        r = ws.step("cocotb", [*test_argv, *(plusargs or [])],
                     timeout=max(1.0, deadline - time.monotonic()),
                     env=env, readable=(SOURCE_ROOT,))  # no ccache: the test step runs untrusted Python
         base.update(log_path=str(r.stdout_path), log_tail=r.tail(40), timed_out=r.timed_out)
@@ -358,6 +371,11 @@ def simulate_cocotb(files: DesignFiles, top: str, test_module: str, test_dir: Pa
                 err = f"{sum(not t.passed for t in tests)} of {len(tests)} test(s) failed"
             res = SimResult(passed=bool(tests) and all(t.passed for t in tests), tests=tests, error=err, **base)
         res.seconds = time.monotonic() - t0
+        if waves is not None and (ws.work / _WAVES_VCD).is_file() and not (ws.work / _WAVES_VCD).is_symlink():
+            Path(waves).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ws.work / _WAVES_VCD, waves)
+            res.waves_path = str(waves)
+            return res  # a waveform run is not cached
         return _finish(ws, res, key, ctx)
     finally:
         ws.cleanup()

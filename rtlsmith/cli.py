@@ -77,6 +77,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     _common(p)
 
+    p = sub.add_parser("design", help="spec -> verified, synthesised RTL (offline: template designer with DSE)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Design RTL from a spec (Markdown with YAML front matter: family, params,\n"
+                       "ranges, targets: max_cells / max_area_um2 / min_fmax_mhz / max_latency_cycles,\n"
+                       "objective). The template provider explores the open parameters against Yosys +\n"
+                       "OpenSTA PPA, verifies the chosen point with the family's cocotb tests and writes\n"
+                       "OUT/{rtl/, tests/, report.md, ppa.json, dse.json, design.json, pareto.png, waveform.png}.",
+                       epilog="examples:\n  rtlsmith design rtl_templates/examples/gemm_8x8_int8.md --out out/gemm\n"
+                       "  rtlsmith design spec.md --sim icarus --sim verilator --json\n\n" + EPILOG)
+    p.add_argument("spec", type=Path, help="spec file (Markdown + YAML front matter)")
+    p.add_argument("--provider", default="template", help="template (offline, default) | openai (agent loop)")
+    p.add_argument("--out", type=Path, help="output dir (default out/design/SPEC-NAME)")
+    p.add_argument("--sim", choices=["icarus", "verilator"], action="append", help="verification simulators "
+                   "(repeatable; default icarus)")
+    p.add_argument("--jobs", "-j", type=int, help="parallel synthesis runs in the DSE (default: CPUs)")
+    p.add_argument("--max-points", type=int, help="override the spec's DSE budget")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-waveform", action="store_true", help="skip the waveform PNG")
+    _common(p)
+
     p = sub.add_parser("bench", help="score a provider (reference, samples, an LLM) on VerilogEval, RTLLM or CVDP",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Score completions by each benchmark's official rule, in the sandbox.\n"

@@ -291,3 +291,35 @@ def cmd_bench(args: argparse.Namespace) -> int:
         out.print(f"[yellow]{s['missing']} sample(s) not scored (interrupted?): re-run to resume[/yellow]")
     out.print(f"report: {out_dir / 'report.html'}  (also report.md, summary.json)", markup=False, soft_wrap=True)
     return 0 if s["total"] else 1
+
+
+def cmd_design(args: argparse.Namespace) -> int:
+    from rtlsmith.types import load_spec
+    spec = load_spec(args.spec)
+    if args.max_points:
+        spec = spec.model_copy(update={"max_points": args.max_points})
+    if args.provider != "template":
+        raise ConfigError(f"provider {args.provider!r}: the LLM agent loop is not in this build yet; "
+                          "use --provider template (offline) for a spec with a template family")
+    from rtlsmith.agents.template_designer import design_from_spec, exit_code
+    out_dir = args.out or Path("out/design") / args.spec.stem
+    t0 = time.monotonic()
+    res = design_from_spec(spec, out_dir, ctx=_ctx(args), sims=tuple(args.sim or ["icarus"]), jobs=args.jobs,
+                           seed=args.seed, waveform=not args.no_waveform,
+                           progress=None if args.json else (lambda m: err.print(m, markup=False, soft_wrap=True)))
+    if args.json:
+        dump_json(json.loads((out_dir / "design.json").read_text()))
+        return exit_code(res.exit_status)
+    c = res.chosen
+    if c is not None:
+        out.print(f"[bold]{res.exit_status}[/bold]: {res.family} "
+                  + " ".join(f"{k}={v}" for k, v in c.params.items())
+                  + f" -- cells {c.cells:,}, area {c.area_um2:,.0f} um2, Fmax ~{c.fmax_mhz:.1f} MHz, "
+                  f"latency {c.latency} cycles; {len(res.points)} DSE points; "
+                  f"tests: " + ", ".join(f"{r.simulator} {sum(t.passed for t in r.tests)}/{len(r.tests)}"
+                                         for r in res.sim) + f" ({time.monotonic() - t0:.1f} s)")
+    else:
+        out.print(f"[red]{res.exit_status}[/red]: " + "; ".join(res.notes))
+    out.print(f"report: {out_dir / 'report.md'}  (rtl/, tests/, ppa.json, dse.json, pareto.png, waveform.png)",
+              markup=False, soft_wrap=True)
+    return exit_code(res.exit_status)

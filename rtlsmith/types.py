@@ -122,6 +122,7 @@ class SimResult(BaseModel):
     seconds: float = 0.0
     cached: bool = False
     tool_versions: dict[str, str] = {}
+    waves_path: str | None = Field(default=None, description="VCD written when waves were asked for")
 
 
 class Metric(BaseModel):
@@ -166,3 +167,70 @@ def to_json(obj: BaseModel | list) -> str:
     if isinstance(obj, list):
         return json.dumps([o.model_dump(mode="json") for o in obj], indent=2)
     return obj.model_dump_json(indent=2)
+
+
+class SpecTargets(BaseModel):
+    """PPA and timing goals a design must meet (any subset)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_cells: int | None = Field(default=None, gt=0, description="Yosys generic cell count")
+    max_area_um2: float | None = Field(default=None, gt=0, description="area on the OSU 0.18um cells")
+    min_fmax_mhz: float | None = Field(default=None, gt=0, description="pre-layout Fmax estimate (OpenSTA)")
+    max_latency_cycles: int | None = Field(default=None, ge=0, description="as the family README defines it")
+
+
+class Spec(BaseModel):
+    """A design spec: Markdown text plus optional YAML front matter (between ``---`` lines)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="the Markdown body (what an LLM or an engineer reads)")
+    source: str | None = Field(default=None, description="file it came from")
+    title: str | None = None
+    family: str | None = Field(default=None, description="template family (offline designer)")
+    top: str | None = Field(default=None, description="required top module name")
+    params: dict[str, int | float | str | bool] = Field(default={}, description="fixed parameter values")
+    ranges: dict[str, list[int | float | str] | dict[str, int | float]] = Field(
+        default={}, description="parameters left open: a list of values or {min, max, step}")
+    targets: SpecTargets = SpecTargets()
+    objective: Literal["min_cells", "min_area", "max_fmax", "min_latency"] = "min_cells"
+    language: Literal["verilog", "chisel", "dslx"] = "verilog"
+    max_points: int = Field(default=12, ge=1, le=64, description="DSE budget: points synthesised at most")
+
+
+def load_spec(path: Path) -> Spec:
+    """Parse a spec file; errors name file:line and what was expected."""
+    import yaml
+    from pydantic import ValidationError
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("spec file not found", file=str(path))
+    raw = path.read_bytes().decode("utf-8", "replace")
+    front: dict = {}
+    body = raw
+    lines = raw.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in ("---", "...")), None)
+        if end is None:
+            raise InputError("front matter opened with '---' on line 1 is never closed with '---'",
+                             file=f"{path}:1")
+        try:
+            front = yaml.safe_load("\n".join(lines[1:end])) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = (mark.line + 2) if mark is not None else 1
+            raise InputError(f"front matter is not valid YAML: {getattr(e, 'problem', e)}",
+                             file=f"{path}:{line}") from e
+        if not isinstance(front, dict):
+            raise InputError("front matter must be a YAML mapping (key: value lines)", file=f"{path}:2")
+        body = "\n".join(lines[end + 1:])
+    title = next((ln.lstrip("#").strip() for ln in body.splitlines() if ln.startswith("#")), None)
+    try:
+        return Spec(text=body.strip(), source=str(path), title=front.pop("title", title), **front)
+    except ValidationError as e:
+        first = e.errors()[0]
+        key = ".".join(str(x) for x in first["loc"])
+        line = next((i + 2 for i, ln in enumerate(lines[1:]) if ln.split(":")[0].strip() == str(first["loc"][0])), 1)
+        raise InputError(f"front matter key '{key}': {first['msg']} (got {first.get('input')!r})",
+                         file=f"{path}:{line}") from e
+    except TypeError as e:
+        raise InputError(f"front matter: {e}", file=f"{path}:1") from e

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -291,7 +292,9 @@ def _waveform(res: DesignResult, tpl: Any, ctx: EdaContext, seed: int, say: Call
     try:
         r = simulate_cocotb(tpl.generate(res.chosen.params), tpl.top, tpl.test_module, tpl.package_dir, "icarus",
                             extra_env={PARAMS_ENV: json.dumps({**res.chosen.params, "seed": seed}),
-                                       "COCOTB_TEST_FILTER": f"^{name}$"}, seed=seed, ctx=ctx, waves=vcd)
+                                       # cocotb matches the filter against "module.test"
+                                       "COCOTB_TEST_FILTER": rf"(^|\.){re.escape(name)}$"}, seed=seed, ctx=ctx,
+                            waves=vcd)
         if not (r.passed and r.waves_path):
             return f"waveform run of {name} did not produce a VCD ({r.error})"
         render_waveform(vcd, res.out / "waveform.png", cycles=32,

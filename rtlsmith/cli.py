@@ -110,10 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "  rtlsmith bench verilog-eval --dataset DIR --provider openai --model gpt-4o --samples 5 --problems 'Prob0*'\n"
                        "  rtlsmith bench cvdp --dataset ../shared/benchmarks/cvdp/examples.jsonl --executor dask "
                        "--scheduler tcp://10.0.0.5:8786\n\n" + EPILOG)
-    p.add_argument("benchmark", choices=["verilog-eval", "rtllm", "cvdp"])
-    p.add_argument("--dataset", type=Path, required=True, help="the benchmark's data (a checkout or file); never copied")
+    p.add_argument("benchmark", choices=["verilog-eval", "rtllm", "cvdp", "accelbench"])
+    p.add_argument("--dataset", type=Path, help="the benchmark's data (a checkout or file); never copied. "
+                   "Required except for accelbench (default: its built-in tasks)")
     p.add_argument("--task", help="verilog-eval: spec-to-rtl (default) | code-complete; cvdp: non-agentic | agentic")
-    p.add_argument("--provider", default="reference", help="reference | samples | openai (default reference)")
+    p.add_argument("--provider", default="reference",
+                   help="reference | samples | openai | template (accelbench) (default reference)")
     p.add_argument("--samples", type=int, default=1, metavar="N", help="samples per problem (pass@k needs k <= N)")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2, help="parallel scoring jobs (default: CPUs)")
     p.add_argument("--out", type=Path, help="output dir (default out/bench/BENCHMARK-TASK-PROVIDER[-MODEL])")

@@ -256,6 +256,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
                            retries=args.retries, concurrency=args.concurrency, samples_path=args.samples_from,
                            golden_tb=args.golden_tb, seed=args.seed)
     task = args.task
+    if args.dataset is None:
+        if args.benchmark != "accelbench":
+            raise ConfigError(f"bench {args.benchmark} needs --dataset PATH (the benchmark's data is not shipped)")
+        from rtlsmith.benchmarks.adapters.accelbench import BUILTIN_TASKS
+        args.dataset = BUILTIN_TASKS
     out_dir = args.out or Path("out/bench") / "-".join(
         x.replace("/", "_") for x in (args.benchmark, task or "default", args.provider, args.model) if x)
     bc = BenchConfig(benchmark=args.benchmark, dataset=args.dataset, out=out_dir, task=task, provider=args.provider,

@@ -185,6 +185,7 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(description="the Markdown body (what an LLM or an engineer reads)")
     source: str | None = Field(default=None, description="file it came from")
+    id: str | None = Field(default=None, description="task id (benchmark specs)")
     title: str | None = None
     family: str | None = Field(default=None, description="template family (offline designer)")
     top: str | None = Field(default=None, description="required top module name")

@@ -16,6 +16,7 @@ ADAPTERS: dict[str, str] = {
     "verilog-eval": "rtlsmith.benchmarks.adapters.verilog_eval:VerilogEvalAdapter",
     "rtllm": "rtlsmith.benchmarks.adapters.rtllm:RtllmAdapter",
     "cvdp": "rtlsmith.benchmarks.adapters.cvdp:CvdpAdapter",
+    "accelbench": "rtlsmith.benchmarks.adapters.accelbench:AccelBenchAdapter",
 }
 
 

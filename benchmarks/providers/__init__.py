@@ -3,6 +3,7 @@
 - ``reference``: the dataset's own solution (validates the harness: it should pass).
 - ``samples``: completions produced elsewhere, read from a JSONL file or a directory.
 - ``openai``: any OpenAI-compatible chat endpoint through the openai SDK.
+- ``template``: the offline template designer (specs with a template family: AccelBench).
 - ``agent`` (planned): the rtlsmith agent loop (spec-only unless ``--golden-tb``).
 
 A provider never raises for a model-side failure (no code, endpoint down, garbage): it
@@ -23,6 +24,7 @@ PROVIDERS: dict[str, str] = {
     "reference": "rtlsmith.benchmarks.providers.reference:ReferenceProvider",
     "samples": "rtlsmith.benchmarks.providers.samples:SamplesProvider",
     "openai": "rtlsmith.benchmarks.providers.openai_provider:OpenAIProvider",
+    "template": "rtlsmith.benchmarks.providers.template:TemplateProvider",
 }
 #: providers that exist in the design but not yet in this build (named in errors)
 PLANNED = {"agent": "the rtlsmith agent loop (LangGraph) is not in this build yet; use openai, samples or reference"}

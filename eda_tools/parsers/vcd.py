@@ -58,14 +58,16 @@ def parse_vcd(path: Path, scope: str | None = None, max_bytes: int = 32 * 1024 *
                 unit = s[len(num):] if s.startswith(num) else s.lstrip("0123456789")
                 ts = float(num) * _UNITS.get(unit, 1.0)
             elif tok == "$scope":
-                _kind, name = next(tokens), next(tokens)
+                next(tokens)  # scope kind
+                name = next(tokens)
                 stack.append(name)
                 if target is None and len(stack) == 1:
                     target = name
-            elif tok == "$upscope":
-                stack.pop() if stack else None
+            elif tok == "$upscope" and stack:
+                stack.pop()
             elif tok == "$var":
-                _kind, width, ident, name = next(tokens), next(tokens), next(tokens), next(tokens)
+                next(tokens)  # var kind (wire/reg/...)
+                width, ident, name = next(tokens), next(tokens), next(tokens)
                 rest = next(tokens)
                 while rest != "$end":
                     rest = next(tokens)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from rtlsmith.benchmarks.adapters import get_adapter
-from rtlsmith.benchmarks.adapters.cvdp import (CvdpAdapter, _judge, apply_patch, cocotb_tests, parse_env,
+from rtlsmith.benchmarks.adapters.cocotb_verdict import cocotb_tests
+from rtlsmith.benchmarks.adapters.cvdp import (CvdpAdapter, _judge, apply_patch, parse_env,
                                                runs_from_records)
 from rtlsmith.benchmarks.core import ScoreJob
 from rtlsmith.errors import InputError

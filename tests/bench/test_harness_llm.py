@@ -10,7 +10,7 @@ import pytest
 
 from rtlsmith.benchmarks.harness import BenchConfig, run_bench
 from rtlsmith.benchmarks.providers import ProviderOptions
-from tests.llm.scripted_server import Raw, Reply, Rule, ScriptedOpenAI, Status
+from tests.llm.scripted_server import Raw, Rule, ScriptedOpenAI, Status
 
 pytestmark = pytest.mark.eda
 

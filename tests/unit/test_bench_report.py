@@ -103,7 +103,7 @@ def test_every_failure_class_gets_a_bar_with_its_count(tmp_path: Path):
     for cls, count in {".": 151, "R": 3, "C": 1, "T": 1}.items():
         n, body = got[cls]
         assert n == count
-        assert f'class="count"' in body and f">{count}</text>" in body
+        assert 'class="count"' in body and f">{count}</text>" in body
         assert "<rect" in body
     fills = {cls: re.search(r'fill="([^"]+)"', body).group(1) for cls, (_, body) in got.items()}
     assert fills["."] != fills["R"]  # pass in a different colour
@@ -123,7 +123,7 @@ def test_by_class_falls_back_to_records(tmp_path: Path):
 
 def test_html_injection_is_escaped(tmp_path: Path):
     pid = f"Prob{EVIL}"
-    records = [rec(pid, 0, "R", f"bad {EVIL} \" ' & done", log=f'logs/"><img src=x onerror=alert(1)>.log'),
+    records = [rec(pid, 0, "R", f"bad {EVIL} \" ' & done", log='logs/"><img src=x onerror=alert(1)>.log'),
                rec("Prob_ok", 0)]
     s = summary(model=EVIL, provider=EVIL, tool_versions={EVIL: EVIL}, dataset=EVIL,
                 by_class={".": 1, EVIL: 1},

@@ -1,3 +1,3 @@
-"""LangGraph agent loop (spec analyst, test author, RTL designer, verifier, PPA optimiser).
-
-Lands with the agent-loop issue; this package exists so the import layout is fixed now."""
+"""The agent loop (LangGraph): spec analyst, test author, RTL designer, verifier + judge,
+PPA optimiser, knowledge retriever (graph.py, state.py, nodes/, prompts/, llm.py, run.py),
+and the offline template designer (template_designer.py)."""

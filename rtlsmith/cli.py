@@ -86,8 +86,22 @@ def build_parser() -> argparse.ArgumentParser:
                        "OUT/{rtl/, tests/, report.md, ppa.json, dse.json, design.json, pareto.png, waveform.png}.",
                        epilog="examples:\n  rtlsmith design rtl_templates/examples/gemm_8x8_int8.md --out out/gemm\n"
                        "  rtlsmith design spec.md --sim icarus --sim verilator --json\n\n" + EPILOG)
-    p.add_argument("spec", type=Path, help="spec file (Markdown + YAML front matter)")
+    p.add_argument("spec", type=Path, nargs="?", help="spec file (Markdown + YAML front matter)")
     p.add_argument("--provider", default="template", help="template (offline, default) | openai (agent loop)")
+    p.add_argument("--resume", metavar="RUN_ID", help="openai: continue an interrupted agent run (its dir under "
+                   "out/runs, or --out)")
+    a = p.add_argument_group("agent loop (--provider openai)")
+    a.add_argument("--model", help="model name")
+    a.add_argument("--base-url", help="OpenAI-compatible endpoint (default $OPENAI_BASE_URL)")
+    a.add_argument("--api-key-env", default="OPENAI_API_KEY")
+    a.add_argument("--temperature", type=float, default=0.2)
+    a.add_argument("--retries", type=int, default=4, help="retries on 429/5xx/connection errors")
+    a.add_argument("--max-iterations", type=int, help="iterations per stage (designer, test author, judge)")
+    a.add_argument("--max-cost", type=float, help="USD budget (default 5)")
+    a.add_argument("--max-tokens", type=int, help="token budget (default 400k)")
+    a.add_argument("--max-time", type=float, help="wall-time budget, s (default 1800)")
+    a.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
+                   help="USD per 1M prompt/completion tokens (overrides the built-in table)")
     p.add_argument("--out", type=Path, help="output dir (default out/design/SPEC-NAME)")
     p.add_argument("--sim", choices=["icarus", "verilator"], action="append", help="verification simulators "
                    "(repeatable; default icarus)")

@@ -300,12 +300,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_design(args: argparse.Namespace) -> int:
     from rtlsmith.types import load_spec
+    if args.resume or args.provider == "openai":
+        return _design_agent(args)
+    if args.provider != "template":
+        raise ConfigError(f"unknown provider {args.provider!r}; known: template, openai")
+    if args.spec is None:
+        raise ConfigError("rtlsmith design needs a SPEC file")
     spec = load_spec(args.spec)
     if args.max_points:
         spec = spec.model_copy(update={"max_points": args.max_points})
-    if args.provider != "template":
-        raise ConfigError(f"provider {args.provider!r}: the LLM agent loop is not in this build yet; "
-                          "use --provider template (offline) for a spec with a template family")
     from rtlsmith.agents.template_designer import design_from_spec, exit_code
     out_dir = args.out or Path("out/design") / args.spec.stem
     t0 = time.monotonic()
@@ -328,3 +331,60 @@ def cmd_design(args: argparse.Namespace) -> int:
     out.print(f"report: {out_dir / 'report.md'}  (rtl/, tests/, ppa.json, dse.json, pareto.png, waveform.png)",
               markup=False, soft_wrap=True)
     return exit_code(res.exit_status)
+
+
+def _design_agent(args: argparse.Namespace) -> int:
+    from rtlsmith.agents.llm import LLMConfig
+    from rtlsmith.agents.run import new_run_id, resume_design, run_design
+    from rtlsmith.agents.state import Budgets
+    from rtlsmith.types import load_spec
+    prices = {}
+    for item in args.price:
+        try:
+            m, v = item.split("=", 1)
+            a, b = v.split(",")
+            prices[m] = (float(a), float(b))
+        except ValueError as e:
+            raise ConfigError(f"--price {item!r}: expected MODEL=IN,OUT (USD per 1M tokens)") from e
+    b = Budgets()
+    if args.max_iterations:
+        b.max_iterations = {k: (args.max_iterations if k in ("designer", "test_author", "judge") else v)
+                            for k, v in b.max_iterations.items()}
+    if args.max_cost is not None:
+        b.max_cost_usd = args.max_cost
+    if args.max_tokens is not None:
+        b.max_tokens = args.max_tokens
+    if args.max_time is not None:
+        b.max_wall_s = args.max_time
+    t0 = time.monotonic()
+    say = None if args.json else (lambda m: err.print(m, markup=False, soft_wrap=True))
+    if args.resume:
+        run_dir = args.out or Path("out/runs") / args.resume
+        cfg = LLMConfig(model=args.model, base_url=args.base_url, api_key_env=args.api_key_env,
+                        retries=args.retries, prices=prices, temperature=args.temperature) if args.model else None
+        rec = resume_design(run_dir, cfg, ctx=_ctx(args), progress=say)
+    else:
+        if args.spec is None:
+            raise ConfigError("rtlsmith design needs a SPEC file (or --resume RUN_ID)")
+        if not args.model:
+            raise ConfigError("--provider openai needs --model NAME")
+        spec = load_spec(args.spec)
+        run_id = new_run_id()
+        run_dir = args.out or Path("out/runs") / run_id
+        cfg = LLMConfig(model=args.model, base_url=args.base_url, api_key_env=args.api_key_env, retries=args.retries,
+                        prices=prices, temperature=args.temperature)
+        if say:
+            say(f"agent run {run_id} -> {run_dir} (resume with: rtlsmith design --resume {run_id}"
+                + (f" --out {run_dir}" if args.out else "") + ")")
+        rec = run_design(spec, run_dir, cfg, budgets=b, ctx=_ctx(args), sims=tuple(args.sim or ["icarus"]),
+                         progress=say, run_id=run_id)
+    if args.json:
+        dump_json(json.loads(rec.model_dump_json()))
+    else:
+        out.print(f"[bold]{rec.exit_status}[/bold]" + (f": {rec.exit_reason}" if rec.exit_reason else "")
+                  + f" | module {rec.module} | rtl v{rec.rtl_versions}, tests v{rec.test_versions} | "
+                  f"{rec.prompt_tokens + rec.completion_tokens} tokens, ${rec.cost_usd:.4f} | "
+                  f"{time.monotonic() - t0:.1f} s (tools {rec.tool_seconds:.1f} s, LLM {rec.llm_seconds:.1f} s)")
+        out.print(f"run dir: {rec.run_dir} (final/, run.json, transcript.jsonl)", markup=False, soft_wrap=True)
+    return {"passed": 0, "passed_ppa_unmet": 1}.get(rec.exit_status, 1 if rec.exit_status.startswith("exit_max")
+                                                        or rec.exit_status in ("exit_cost", "exit_time") else 3)

@@ -235,3 +235,32 @@ def load_spec(path: Path) -> Spec:
                          file=f"{path}:{line}") from e
     except TypeError as e:
         raise InputError(f"front matter: {e}", file=f"{path}:1") from e
+
+
+class RunRecord(BaseModel):
+    """What one agent run did (OUT/run.json)."""
+
+    model_config = ConfigDict(extra="forbid")
+    run_id: str
+    exit_status: str
+    exit_reason: str = ""
+    module: str | None = None
+    iterations: dict[str, int] = {}
+    rtl_versions: int = 0
+    test_versions: int = 0
+    #: the agent's own verdict: its final design passes its own tests
+    self_verdict: bool = False
+    first_attempt_pass: bool | None = None
+    tokens: dict[str, dict[str, int]] = {}
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    model: str | None = None
+    seconds: float = 0.0
+    tool_seconds: float = 0.0
+    llm_seconds: float = 0.0
+    #: wall time minus tool and HTTP time: the loop's own cost
+    overhead_seconds: float = 0.0
+    ppa: dict | None = None
+    tool_versions: dict[str, str] = {}
+    run_dir: str | None = None

@@ -20,11 +20,10 @@ from typing import Any
 
 from rtlsmith.benchmarks.core import Completion, Problem, Usage
 from rtlsmith.benchmarks.providers import Provider, ProviderOptions
-from rtlsmith.benchmarks.providers.extract import extract_verilog
+from rtlsmith.agents.extract import extract_verilog
+from rtlsmith.agents.llm import PLACEHOLDER_KEY, as_int as _int, content_text as _content_text, \
+    error_text as _error_text, snip as _snip, status_error
 from rtlsmith.errors import ConfigError
-
-#: sent as the key to an endpoint that needs none (local servers: vLLM, llama.cpp, ollama)
-PLACEHOLDER_KEY = "no-key"
 
 SYSTEM_PROMPT = (
     "You are an expert RTL designer. You write correct, synthesizable Verilog "
@@ -34,18 +33,6 @@ SYSTEM_PROMPT = (
     "If the task ends with a module header, give the complete module, header included. "
     "No explanations, no testbench."
 )
-
-_STATUS_HINTS = {
-    400: "request rejected",
-    401: "authentication failed: check the API key in {env}",
-    403: "permission denied: the key in {env} may not use this model",
-    404: "not found: unknown model {model!r}, or a base URL without /v1",
-    408: "request timeout at the server",
-    413: "request too large",
-    422: "request not understood",
-    429: "rate limited",
-}
-
 
 class OpenAIProvider(Provider):
     """Chat completions, one request per (problem, sample)."""
@@ -160,18 +147,7 @@ class OpenAIProvider(Provider):
         return f"gave up after {n} retr{'y' if n == 1 else 'ies'}" if n else "retries disabled"
 
     def _status_error(self, e: Any) -> str:
-        code = e.status_code
-        hint = _STATUS_HINTS.get(code, "server error" if code >= 500 else "request failed")
-        hint = hint.format(env=f"${self.opts.api_key_env}", model=self.opts.model)
-        detail = _error_text(e.body) or _snip(e.response.text if e.response is not None else "")
-        msg = f"HTTP {code} from {self.base_url}: {hint}: {detail}"
-        if code == 429 or code >= 500 or code in (408, 409):
-            after = (e.response.headers.get("retry-after") if e.response is not None else None)
-            if after and _seconds(after) is not None and _seconds(after) > 120:
-                msg += f" (the server asked to retry after {after} s, longer than the client waits)"
-            else:
-                msg += f" ({self._retried})"
-        return msg
+        return status_error(e, self.base_url, self.opts.api_key_env, self.opts.model, self.opts.retries)
 
     def _usage(self, raw: Any) -> Usage:
         raw = raw if isinstance(raw, dict) else {}
@@ -184,36 +160,3 @@ class OpenAIProvider(Provider):
             if not self._closed:
                 self._closed = True
                 self._client.close()
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # content parts, as some servers send
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    return ""
-
-
-def _error_text(body: Any) -> str:
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict):
-            return str(inner.get("message") or inner.get("detail") or "")[:300]
-        return str(inner)[:300]
-    return str(body)[:300] if body else ""
-
-
-def _snip(text: str, n: int = 200) -> str:
-    text = text.strip()
-    return repr(text[:n] + ("..." if len(text) > n else "")) if text else "(empty body)"
-
-
-def _int(v: Any) -> int:
-    return v if isinstance(v, int) and v >= 0 else 0
-
-
-def _seconds(v: str) -> float | None:
-    try:
-        return float(v)
-    except ValueError:
-        return None

@@ -92,3 +92,32 @@ def parse_vcd(path: Path, scope: str | None = None, max_bytes: int = 32 * 1024 *
         elif c in "rR":
             next(tokens, None)
     return Vcd(ts, signals, now)
+
+
+def waveform_table(vcd: Vcd, signals: list[str], clock: str = "clk", cycles: int = 16,
+                   start_cycle: int = 0) -> str:
+    """A text table of ``signals`` sampled just before each rising clock edge (what the
+    design saw at that edge): a compact waveform for an LLM or a log."""
+    clk = vcd.signals.get(clock)
+    if clk is None:
+        return f"(no clock '{clock}' in the waveform)"
+    rises = [t for t, v in clk.changes if v == "1"][start_cycle:start_cycle + cycles]
+    names = [s for s in signals if s in vcd.signals and s != clock]
+    if not rises or not names:
+        return "(no clock edges or signals to show)"
+
+    def show(sig: Signal, t: float) -> str:
+        v = sig.value_at(t - 0.001)
+        if v is None:
+            return "-"
+        if sig.width == 1 or any(c in v for c in "xz"):
+            return v if len(v) <= 8 else "x"
+        return str(int(v, 2))
+    cols = [("cycle", [str(start_cycle + i) for i in range(len(rises))])]
+    for n in names:
+        cols.append((n, [show(vcd.signals[n], t) for t in rises]))
+    widths = [max(len(h), *(len(x) for x in vals)) for h, vals in cols]
+    lines = ["  ".join(h.rjust(w) for (h, _), w in zip(cols, widths))]
+    for i in range(len(rises)):
+        lines.append("  ".join(vals[i].rjust(w) for (_, vals), w in zip(cols, widths)))
+    return "\n".join(lines)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rtlsmith.benchmarks.providers.extract import extract_verilog
+from rtlsmith.agents.extract import extract_verilog
 
 TOP = "TopModule"
 MOD = "module TopModule(input a, output y);\n  assign y = a;\nendmodule\n"

@@ -196,6 +196,8 @@ def run_bench(cfg: BenchConfig, *, log: Callable[[str], None] | None = None) -> 
         raise InputError("dataset path does not exist", file=str(cfg.dataset))
     problems = select_problems(adapter.load(Path(cfg.dataset), task), cfg.problems)
     provider = get_provider(cfg.provider, cfg.provider_options)
+    if hasattr(provider, "set_run_root"):  # the agent keeps its runs (resumable) beside the records
+        provider.set_run_root(Path(cfg.out).resolve() / "agent")
     errata_version, errata = load_errata(task)
     digest = adapter.dataset_digest(problems)
     rd = RunDir(Path(cfg.out))
@@ -398,10 +400,13 @@ def summarize(rd: RunDir, adapter: Adapter, task: str, provider: Provider, probl
     }
     if provider.name == "agent":
         sv = [r for r in scored if r.self_verdict is not None]
+        says_pass = [r for r in sv if r.self_verdict]
         out["agent"] = {
             "golden_tb_shown": cfg.provider_options.golden_tb,
-            "false_pass_rate": (sum(r.self_verdict and not r.strict_pass for r in sv) / len(sv)) if sv else None,
-            "first_attempt_pass": (sum(bool(r.first_attempt_self_verdict) for r in sv) / len(sv)) if sv else None,
-            "after_repair_pass": (sum(r.strict_pass for r in sv) / len(sv)) if sv else None,
+            # P(golden fails | the agent's own tests pass): how far self-verification can be trusted
+            "false_pass_rate": (sum(not r.strict_pass for r in says_pass) / len(says_pass)) if says_pass else None,
+            "first_attempt_self_pass": (sum(bool(r.first_attempt_self_verdict) for r in sv) / len(sv)) if sv else None,
+            "after_repair_self_pass": (len(says_pass) / len(sv)) if sv else None,
+            "golden_pass": (sum(r.strict_pass for r in sv) / len(sv)) if sv else None,
         }
     return out

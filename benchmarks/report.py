@@ -344,13 +344,15 @@ def _title(v: _View) -> str:
 
 def _agent_items(agent: dict) -> list[tuple[str, str]]:
     known = [("false_pass_rate", "False-pass rate (agent says pass, golden testbench fails)"),
-             ("first_attempt_pass", "Pass on the first attempt"),
-             ("after_repair_pass", "Pass after repair")]
+             ("first_attempt_self_pass", "First design passes the agent's own tests"),
+             ("after_repair_self_pass", "Final design passes the agent's own tests (after repair)"),
+             ("golden_pass", "Final design passes the golden testbench (strict)")]
     out = [(label, _rate(agent.get(k))) for k, label in known if k in agent]
     if "golden_tb_shown" in agent:
         out.append(("Golden testbench shown to the agent", "yes" if agent.get("golden_tb_shown") else "no"))
     for k, x in agent.items():
-        if k in {"false_pass_rate", "first_attempt_pass", "after_repair_pass", "golden_tb_shown"}:
+        if k in {"false_pass_rate", "first_attempt_self_pass", "after_repair_self_pass", "golden_pass",
+                 "golden_tb_shown"}:
             continue
         shown = _rate(x) if isinstance(x, float) and 0.0 <= x <= 1.0 else _clean(x, 120)
         out.append((_clean(k, 60).replace("_", " "), shown))

@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "Required except for accelbench (default: its built-in tasks)")
     p.add_argument("--task", help="verilog-eval: spec-to-rtl (default) | code-complete; cvdp: non-agentic | agentic")
     p.add_argument("--provider", default="reference",
-                   help="reference | samples | openai | template (accelbench) (default reference)")
+                   help="reference | samples | openai | agent | template (accelbench) (default reference)")
     p.add_argument("--samples", type=int, default=1, metavar="N", help="samples per problem (pass@k needs k <= N)")
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2, help="parallel scoring jobs (default: CPUs)")
     p.add_argument("--out", type=Path, help="output dir (default out/bench/BENCHMARK-TASK-PROVIDER[-MODEL])")

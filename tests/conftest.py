@@ -44,3 +44,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         if "docker" in rep.nodeid:
             skipped += 1
     terminalreporter.write_line(f"docker tier: {ran} docker-backend test(s) ran, {skipped} skipped")
+
+
+def bench_root() -> Path:
+    """Benchmark data lives outside the repo: ../shared/benchmarks beside the clone, or
+    $RTLSMITH_BENCH_DATA; tests that need it skip with the reason when it is absent."""
+    return Path(os.environ.get("RTLSMITH_BENCH_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"))
+
+
+@pytest.fixture
+def verilog_eval_dir() -> Path:
+    d = bench_root() / "verilog-eval"
+    if not (d / "dataset_spec-to-rtl").is_dir():
+        pytest.skip(f"VerilogEval data not found at {d} (set RTLSMITH_BENCH_DATA)")
+    return d

@@ -4,7 +4,7 @@
 - ``samples``: completions produced elsewhere, read from a JSONL file or a directory.
 - ``openai``: any OpenAI-compatible chat endpoint through the openai SDK.
 - ``template``: the offline template designer (specs with a template family: AccelBench).
-- ``agent`` (planned): the rtlsmith agent loop (spec-only unless ``--golden-tb``).
+- ``agent``: the rtlsmith agent loop (spec-only unless ``--golden-tb``).
 
 A provider never raises for a model-side failure (no code, endpoint down, garbage): it
 returns a Completion with ``error`` set, so one bad sample never stops the batch.
@@ -25,9 +25,8 @@ PROVIDERS: dict[str, str] = {
     "samples": "rtlsmith.benchmarks.providers.samples:SamplesProvider",
     "openai": "rtlsmith.benchmarks.providers.openai_provider:OpenAIProvider",
     "template": "rtlsmith.benchmarks.providers.template:TemplateProvider",
+    "agent": "rtlsmith.benchmarks.providers.agent:AgentProvider",
 }
-#: providers that exist in the design but not yet in this build (named in errors)
-PLANNED = {"agent": "the rtlsmith agent loop (LangGraph) is not in this build yet; use openai, samples or reference"}
 
 
 class ProviderOptions(BaseModel):
@@ -71,8 +70,6 @@ class Provider(ABC):
 
 
 def get_provider(name: str, opts: ProviderOptions | None = None) -> Provider:
-    if name in PLANNED:
-        raise ConfigError(f"provider {name!r}: {PLANNED[name]}")
     if name not in PROVIDERS:
         raise ConfigError(f"unknown provider {name!r}; known: {', '.join(PROVIDERS)}")
     mod, cls = PROVIDERS[name].split(":")

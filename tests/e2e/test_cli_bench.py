@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.bench.conftest import bench_root
+from tests.conftest import bench_root
 
 RTLSMITH = [sys.executable, "-m", "rtlsmith.cli"]
 
@@ -31,7 +31,7 @@ def test_bench_bad_inputs_exit_2_with_a_reason(tmp_path):
     if not ve.is_dir():
         pytest.skip("VerilogEval data absent")
     r = cli("bench", "verilog-eval", "--dataset", ve, "--provider", "agent", "--out", tmp_path / "o")
-    assert r.returncode == 2 and "agent loop" in r.stderr
+    assert r.returncode == 2 and "--model" in r.stderr
     r = cli("bench", "verilog-eval", "--dataset", ve, "--provider", "samples", "--out", tmp_path / "o")
     assert r.returncode == 2 and "--samples-from" in r.stderr
     r = cli("bench", "verilog-eval", "--dataset", ve, "--task", "nope", "--out", tmp_path / "o")

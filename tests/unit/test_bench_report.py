@@ -205,7 +205,7 @@ def test_strict_gap_and_agent_section(tmp_path: Path):
                rec("P2", 0, self_verdict=True)]
     s = summary(provider="agent", model="some-model", total=2, passed=2, strict_passed=1,
                 tokens={"prompt": 1200, "completion": 300}, cost_usd=0.0123,
-                agent={"false_pass_rate": 0.5, "first_attempt_pass": 0.25, "after_repair_pass": 0.5,
+                agent={"false_pass_rate": 0.5, "first_attempt_self_pass": 0.25, "after_repair_self_pass": 0.5,
                        "golden_tb_shown": False})
     md_path, html_path = write_reports(tmp_path, s, records)
     md, page = md_path.read_text(), html_path.read_text()

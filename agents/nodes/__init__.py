@@ -13,13 +13,23 @@ from rtlsmith.agents.nodes.common import BudgetExceeded, deps_of, event, llm_err
 from rtlsmith.errors import RtlsmithError, SandboxError
 
 
+def _status(deps, stage: str, state: dict, out: dict) -> None:
+    """The live progress line: stage, iteration, last verdict, tokens, cost."""
+    t = deps.llm.total()
+    it = (out.get("iterations") or state.get("iterations") or {}).get(stage)
+    verdict = out.get("exit_status") or out.get("verdict") or (out.get("judge") or {}).get("blame") or "ok"
+    deps.progress(f"  {stage}{f' #{it}' if it else ''}: {verdict} | {t.prompt_tokens + t.completion_tokens} tokens"
+                  f" | ${t.cost_usd:.4f} | {t.calls} LLM calls ({t.cached_calls} cached)")
+
+
 def guarded(stage: str) -> Callable:
     def wrap(fn: Callable) -> Callable:
         def node(state: dict, config: RunnableConfig) -> dict:
             deps = deps_of(config)
-            deps.progress(f"[{stage}] ...")
             try:
-                return fn(state, config)
+                out = fn(state, config)
+                _status(deps, stage, state, out)
+                return out
             except BudgetExceeded as e:
                 return {"exit_status": e.status, "exit_reason": e.reason, "events": event(stage, exit=e.status)}
             except LLMError as e:

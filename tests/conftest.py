@@ -58,3 +58,11 @@ def verilog_eval_dir() -> Path:
     if not (d / "dataset_spec-to-rtl").is_dir():
         pytest.skip(f"VerilogEval data not found at {d} (set RTLSMITH_BENCH_DATA)")
     return d
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child that must get Ctrl-C: a shell runs background jobs (`cmd &`,
+    as CI wrappers do) with SIGINT ignored, the child inherits that, and Python then never
+    raises KeyboardInterrupt. Restore the default so the child installs its handler."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

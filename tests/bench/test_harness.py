@@ -16,6 +16,7 @@ from rtlsmith.benchmarks.adapters.verilog_eval import COMPILE_FLAGS, classify
 from rtlsmith.benchmarks.harness import BenchConfig, run_bench
 from rtlsmith.benchmarks.providers import ProviderOptions
 from rtlsmith.errors import ConfigError, InputError
+from tests.conftest import default_sigint
 
 pytestmark = pytest.mark.eda
 
@@ -190,7 +191,8 @@ def test_ctrl_c_keeps_finished_samples_and_resumes(tmp_path, verilog_eval_dir):
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "rtlsmith.cli", "bench", "verilog-eval", "--dataset", str(verilog_eval_dir),
             "--out", str(out), "-j", "1", "--problems", "Prob0[0-4]*"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(out.glob("samples/*/sample01.json"))) < 3:
         time.sleep(0.05)

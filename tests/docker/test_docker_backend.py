@@ -16,6 +16,7 @@ from rtlsmith.eda_tools.simulate import run_testbench, simulate_cocotb
 from rtlsmith.eda_tools.synth import synth
 from rtlsmith.sandbox import DockerBackend
 from rtlsmith.types import DesignFiles
+from tests.conftest import default_sigint
 
 _ok, _why = DockerBackend().available()
 pytestmark = [pytest.mark.docker, pytest.mark.skipif(not _ok, reason=f"docker backend unavailable: {_why}")]
@@ -90,7 +91,8 @@ def test_sigint_leaves_no_containers(tmp_path):
     tb.write_text("module tb; reg c = 0; always #1 c = ~c; endmodule\n")
     before = set(our_containers())
     p = subprocess.Popen([sys.executable, "-m", "rtlsmith.cli", "sim", str(tb), "--top", "tb", "--sandbox",
-                          "docker", "--timeout", "60", "--no-cache"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                          "docker", "--timeout", "60", "--no-cache"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=default_sigint)
     time.sleep(6)
     p.send_signal(signal.SIGINT)
     p.communicate(timeout=60)

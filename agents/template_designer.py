@@ -268,6 +268,7 @@ def _write(res: DesignResult, spec: Spec, tpl: Any, waveform: bool | None, ctx: 
     for py in tpl.package_dir.glob("*.py"):
         if py.name != "__init__.py":
             shutil.copy(py, tests / py.name)
+    shutil.copy(tpl.package_dir.parent / "common.py", tests / "common.py")  # the tests' shared helpers
     (tests / "params.json").write_text(json.dumps({**res.chosen.params, "seed": seed}, indent=2))
     if res.ppa is not None:
         (out / "ppa.json").write_text(res.ppa.model_dump_json(indent=2))

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+from rtlsmith.rtl_templates.common import PARAMS_ENV
 from rtlsmith.types import DesignFiles
 
-#: Environment variable through which a family's cocotb test module receives the
-#: generator parameters (JSON object) and the random seed.
-PARAMS_ENV = "RTLSMITH_PARAMS"
+__all__ = ["PARAMS_ENV", "Template"]
+
 
 
 @dataclass(frozen=True)

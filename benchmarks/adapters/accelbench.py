@@ -61,6 +61,7 @@ class AccelBenchAdapter(Adapter):
                 raise InputError(f"task parameters rejected by {tpl.family}: {e}", file=str(f)) from e
             harness = {py.name: py.read_text() for py in sorted(tpl.package_dir.glob("*.py"))
                        if py.name != "__init__.py"}
+            harness["common.py"] = (tpl.package_dir.parent / "common.py").read_text()
             out.append(Problem(id=pid, benchmark=self.name, task=task, prompt=f.read_text(), top=tpl.top,
                                reference=dict(ref.items()), harness=harness,
                                completion_file=f"{tpl.top}.v",

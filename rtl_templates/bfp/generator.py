@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from rtlsmith.errors import ConfigError
+from rtlsmith.rtl_templates.common import check_int_params
 from rtlsmith.types import DesignFiles
 
 FAMILY = "bfp"
@@ -37,23 +38,7 @@ def validate_params(params: Mapping[str, Any]) -> dict[str, int]:
     Raises :class:`~rtlsmith.errors.ConfigError` naming the offending parameter, the value
     and the allowed range when anything is wrong.
     """
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"{FAMILY}: parameters must be a mapping, got {type(params).__name__}")
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise ConfigError(f"{FAMILY}: unknown parameter(s) {unknown}; valid: {sorted(DEFAULT_PARAMS)}")
-    merged: dict[str, Any] = {**DEFAULT_PARAMS, **params}
-    clean: dict[str, int] = {}
-    for name, (lo, hi) in LIMITS.items():
-        value = merged[name]
-        if name == "ROUND" and isinstance(value, bool):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{FAMILY}: parameter {name} must be an integer in {lo}..{hi}, "
-                              f"got {value!r} ({type(value).__name__})")
-        if not lo <= value <= hi:
-            raise ConfigError(f"{FAMILY}: parameter {name}={value} is out of range; allowed {lo}..{hi}")
-        clean[name] = value
+    clean = check_int_params(FAMILY, params, DEFAULT_PARAMS, LIMITS)
     if clean["MANT_W"] >= clean["IN_W"]:
         raise ConfigError(f"{FAMILY}: parameter MANT_W={clean['MANT_W']} is out of range; allowed "
                           f"2..IN_W-1={clean['IN_W'] - 1} (a mantissa as wide as the input compresses nothing)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from rtlsmith.errors import ConfigError
+from rtlsmith.rtl_templates.common import check_int_params
 from rtlsmith.rtl_templates.softmax.golden import GUARD_BITS, Formats, frac_table, int_table
 from rtlsmith.types import DesignFiles
 
@@ -37,21 +38,7 @@ def validate_params(params: Mapping[str, Any]) -> dict[str, int]:
     Raises :class:`~rtlsmith.errors.ConfigError` naming the offending parameter, the value
     and the allowed range when anything is wrong.
     """
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"{FAMILY}: parameters must be a mapping, got {type(params).__name__}")
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise ConfigError(f"{FAMILY}: unknown parameter(s) {unknown}; valid: {sorted(DEFAULT_PARAMS)}")
-    merged: dict[str, Any] = {**DEFAULT_PARAMS, **params}
-    clean: dict[str, int] = {}
-    for name, (lo, hi) in LIMITS.items():
-        value = merged[name]
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{FAMILY}: parameter {name} must be an integer in {lo}..{hi}, "
-                              f"got {value!r} ({type(value).__name__})")
-        if not lo <= value <= hi:
-            raise ConfigError(f"{FAMILY}: parameter {name}={value} is out of range; allowed {lo}..{hi}")
-        clean[name] = value
+    clean = check_int_params(FAMILY, params, DEFAULT_PARAMS, LIMITS)
     if clean["FRAC"] >= clean["IN_W"]:
         raise ConfigError(f"{FAMILY}: parameter FRAC={clean['FRAC']} is out of range; allowed "
                           f"1..IN_W-1={clean['IN_W'] - 1} (the input needs an integer bit)")

@@ -24,8 +24,6 @@ the inputs preserved.
 """
 from __future__ import annotations
 
-import json
-import os
 import random
 from collections import deque
 from typing import Any, Callable, Sequence
@@ -35,7 +33,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 try:
-    from rtlsmith.rtl_templates.base import PARAMS_ENV
+    from rtlsmith.rtl_templates.common import PARAMS_ENV, load_test_config
     from rtlsmith.rtl_templates.softmax.generator import latency, validate_params
     from rtlsmith.rtl_templates.softmax.golden import (
         ExpTable, Formats, error_bound_lsb, error_lsb, mask, signed_range, softmax, sum_bound_lsb)
@@ -43,21 +41,14 @@ except ImportError:  # pragma: no cover - running from a copy of the folder
     from generator import latency, validate_params  # type: ignore[no-redef]
     from golden import (ExpTable, Formats, error_bound_lsb, error_lsb,  # type: ignore[no-redef]
                         mask, signed_range, softmax, sum_bound_lsb)
-    PARAMS_ENV = "RTLSMITH_PARAMS"
+    from common import PARAMS_ENV, load_test_config  # type: ignore[no-redef]
 
 CLK_PERIOD_NS = 10
 
 
 def load_config() -> tuple[dict[str, int], int]:
     """(design params, seed) from ``$RTLSMITH_PARAMS``; the seed defaults to cocotb's."""
-    raw = os.environ.get(PARAMS_ENV, "").strip()
-    data: dict[str, Any] = json.loads(raw) if raw else {}
-    if not isinstance(data, dict):
-        raise ValueError(f"${PARAMS_ENV} must hold a JSON object, got {raw!r}")
-    seed = data.pop("seed", None)
-    if seed is None:
-        seed = cocotb.RANDOM_SEED
-    return validate_params(data), int(seed)
+    return load_test_config(validate_params, cocotb.RANDOM_SEED)
 
 
 def read_bits(handle: Any, name: str, cycle: int) -> int:

@@ -12,8 +12,6 @@ computed from the test's own record of the matrices.
 """
 from __future__ import annotations
 
-import json
-import os
 import random
 from typing import Any, Sequence
 
@@ -22,7 +20,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
 
 try:
-    from rtlsmith.rtl_templates.base import PARAMS_ENV
+    from rtlsmith.rtl_templates.common import PARAMS_ENV, load_test_config
     from rtlsmith.rtl_templates.systolic_os.generator import validate_params
     from rtlsmith.rtl_templates.systolic_os.golden import (
         Matrix, SystolicOSModel, gemm, operand_range, pack_lanes, to_signed, unpack_c)
@@ -30,7 +28,7 @@ except ImportError:  # pragma: no cover - running from a copy of the folder
     from generator import validate_params  # type: ignore[no-redef]
     from golden import (Matrix, SystolicOSModel, gemm, operand_range,  # type: ignore[no-redef]
                         pack_lanes, to_signed, unpack_c)
-    PARAMS_ENV = "RTLSMITH_PARAMS"
+    from common import PARAMS_ENV, load_test_config  # type: ignore[no-redef]
 
 CLK_PERIOD_NS = 10
 MAX_REPORTED_MISMATCHES = 8
@@ -38,14 +36,7 @@ MAX_REPORTED_MISMATCHES = 8
 
 def load_config() -> tuple[dict[str, int], int]:
     """(design params, seed) from ``$RTLSMITH_PARAMS``; the seed defaults to cocotb's."""
-    raw = os.environ.get(PARAMS_ENV, "").strip()
-    data: dict[str, Any] = json.loads(raw) if raw else {}
-    if not isinstance(data, dict):
-        raise ValueError(f"${PARAMS_ENV} must hold a JSON object, got {raw!r}")
-    seed = data.pop("seed", None)
-    if seed is None:
-        seed = cocotb.RANDOM_SEED
-    return validate_params(data), int(seed)
+    return load_test_config(validate_params, cocotb.RANDOM_SEED)
 
 
 class Tile:

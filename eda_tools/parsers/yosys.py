@@ -7,9 +7,17 @@ import re
 _FLOP = re.compile(r"DFF|DLATCH|SR_|\$_ALDFF|\$_SDFF|\$_DFFSR|\$_FF_", re.I)
 
 
+#: a hierarchy line ("   leaf     1") Yosys 0.23 prints into stat -json output of designs with
+#: three or more levels, which makes the JSON invalid
+_STRAY_HIER = re.compile(r"^[ \t]+[^\s\"{}\[\]:,]+[ \t]+\d+[ \t]*$", re.M)
+
+
 def parse_stat_json(text: str, top: str) -> tuple[int, dict[str, int]]:
     """(cell count, cells by type) for ``top`` from ``stat -json``; the 'design' total when flattened."""
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = json.loads(_STRAY_HIER.sub("", text))
     mods = data.get("modules", {})
     mod = data.get("design") or mods.get("\\" + top) or mods.get(top)
     if mod is None:

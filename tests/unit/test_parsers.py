@@ -99,3 +99,13 @@ def test_results_xml_fifo_or_symlink_is_refused_not_blocking(tmp_path):
     link.symlink_to("/etc/hostname")
     with pytest.raises(ValueError):
         parse_results_xml(link)
+
+
+def test_stat_json_with_yosys_023_stray_hierarchy_lines(data_dir):
+    # Yosys 0.23 prints "   leaf   1" lines into stat -json output of a 3-level hierarchy
+    text = (data_dir / "logs/yosys_stat_3level_y023.json").read_text()
+    import json as _json
+    with pytest.raises(ValueError):
+        _json.loads(text)
+    cells, types = parse_stat_json(text, "top")
+    assert cells == 10 and types["$_DFF_P_"] == 4

@@ -31,7 +31,14 @@ def _check_names(files: list[str], top: str) -> None:
                              "(allowed: letters, digits, _ . + / -)")
 
 
-def yosys_script(files: list[str], top: str, liberty: Path | None, flatten: bool = False) -> str:
+#: ABC's timing constraints: what drives the inputs and loads each output while it maps for
+#: a delay target (``-D``); with them it buffers high-fanout nets and sizes gates, without
+#: them one X1 cell drives a 1,000-flop enable and pre-layout STA reports tens of ns
+ABC_CONSTR = "set_driving_cell INVX1\nset_load 0.02\n"
+
+
+def yosys_script(files: list[str], top: str, liberty: Path | None, flatten: bool = False,
+                 period_ns: float | None = None) -> str:
     """Pure: the Yosys script for ``files`` (names already validated).
 
     By default the hierarchy is kept: a module instantiated N times (a PE) is mapped
@@ -47,8 +54,11 @@ def yosys_script(files: list[str], top: str, liberty: Path | None, flatten: bool
              "tee -q -o ltp.txt ltp -noff",
              "design -load generic"]
     if liberty:
+        abc = f"abc -liberty {liberty}"
+        if period_ns:
+            abc += f" -D {int(period_ns * 1000)} -constr abc.constr"
         lines += [f"dfflibmap -liberty {liberty}",
-                  f"abc -liberty {liberty}",
+                  abc,
                   "opt_clean",
                   f"tee -q -o stat_lib.txt stat -liberty {liberty} -top {top}",
                   "write_verilog -noattr -noexpr netlist.v"]
@@ -111,7 +121,8 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
     ws = Workspace(ctx, "synth")
     try:
         ws.write(files)
-        (ws.work / "synth.ys").write_text(yosys_script(hdl, top, liberty, flatten))
+        (ws.work / "synth.ys").write_text(yosys_script(hdl, top, liberty, flatten, period_ns))
+        (ws.work / "abc.constr").write_text(ABC_CONSTR)
         r = ws.step("yosys", [tc.exe("yosys"), "-q", "-l", "yosys.log", "-s", "synth.ys"],
                     timeout=timeout, readable=(liberty.parent,) if liberty else ())
         if not r.ok:

@@ -118,3 +118,9 @@ def test_sta_script_clock_fallback():
     assert "create_clock -name clk -period 5 [get_ports $clk_port]" in s
     assert "create_clock -name clk -period 5\n" in s  # virtual clock for combinational blocks
     assert "foreach n {clk_en}" in sta_script("top", Path("/l.lib"), 5.0, "clk_en")
+
+
+def test_abc_maps_for_the_clock_period_with_constraints():
+    s = yosys_script(["a.v"], "top", Path("/lib/x.lib"), period_ns=5.0)
+    assert "abc -liberty /lib/x.lib -D 5000 -constr abc.constr" in s
+    assert "-D" not in yosys_script(["a.v"], "top", Path("/lib/x.lib"))

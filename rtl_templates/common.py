@@ -46,9 +46,8 @@ def check_int_params(family: str, params: Mapping[str, Any], defaults: Mapping[s
         if not lo <= value <= hi:
             raise ConfigError(f"{family}: parameter {name}={value} is out of range; allowed {lo}..{hi}")
         clean[name] = value
-    for name in defaults:  # parameters without a numeric limit (e.g. a mode string) pass through
-        clean.setdefault(name, merged[name])
-    return clean
+    # parameters without a numeric limit (e.g. a mode string) pass through for the family to check
+    return {name: clean.get(name, merged[name]) for name in defaults}
 
 
 def load_test_config(validate: Callable[[Mapping[str, Any]], dict], default_seed: int) -> tuple[dict, int]:

@@ -31,6 +31,11 @@ from rtlsmith.types import PPAReport, SimResult, Spec
 
 ExitStatus = str  # passed | passed_ppa_unmet | exit_tool_error | exit_verification_failed
 
+#: one DSE point's synthesis budget: a point whose synthesis takes longer is dropped (noted in
+#: the report) rather than stalling the exploration (Yosys 0.52's ABC can take minutes on a
+#: wide unpipelined adder tree)
+DSE_SYNTH_TIMEOUT_S = 180.0
+
 #: objective -> (metric key, sign): smaller key value is better
 _OBJECTIVES = {"min_cells": ("cells", 1), "min_area": ("area_um2", 1), "max_fmax": ("fmax_mhz", -1),
                "min_latency": ("latency", 1)}
@@ -123,7 +128,7 @@ def _evaluate(tpl: Any, params: dict, ctx: EdaContext) -> DsePoint:
     pt = DsePoint(params=params)
     try:
         files = tpl.generate(params)
-        rep = synth(files, tpl.top, ctx=ctx)
+        rep = synth(files, tpl.top, ctx=ctx, timeout=DSE_SYNTH_TIMEOUT_S)
     except ConfigError as e:  # the family's validator refused this combination
         pt.error = f"invalid: {e}"
         return pt

@@ -112,6 +112,7 @@ def synth(files: DesignFiles, top: str, *, liberty: Path | None | str = "auto", 
         tools = tuple(t for t in tools if t != "sta")
     tv = tc.versions(tools)
     key = ctx.result_cache.key(kind="synth", files=files.digest(), top=top, liberty=str(liberty),
+                               script=yosys_script(["F"], top, liberty, flatten, period_ns), constr=ABC_CONSTR,
                                lib_mtime=liberty.stat().st_mtime if liberty else None, period=period_ns,
                                clock=clock, fpga=fpga, flatten=flatten, tools=tv)
     hit = ctx.result_cache.get(key)

@@ -32,7 +32,9 @@ class Template:
     #: candidate values per parameter the template designer may sweep when a spec leaves the
     #: parameter open (design-space exploration); a spec's own ranges override these
     param_space: Mapping[str, Sequence[Any]] = field(default_factory=dict)
-    #: latency in clock cycles of a parameter set, as the family README defines it
+    #: latency in clock cycles of a parameter set, as the family README defines it (families
+    #: differ in where they start counting); the designer compares it only between points of
+    #: one family and against a spec's max_latency_cycles for that family
     latency: Callable[[Mapping[str, Any]], int] | None = None
 
     def params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -98,7 +98,10 @@ class VerilatorSim(Simulator):
     def env(self) -> dict[str, str]:
         # the PyPI build leaves CFG_CXXFLAGS_PCH_I empty in verilated.mk, which breaks the
         # precompiled-header step of larger models; "-include" is what a source build sets
-        return {"OBJCACHE": "ccache", "CCACHE_DIR": str(ccache_dir()), "MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include"}
+        # depend mode: ccache hashes the compiler's -MMD output instead of running the preprocessor
+        # (its preprocessor run fails inside the sandbox, which made every build a miss)
+        return {"OBJCACHE": "ccache", "CCACHE_DIR": str(ccache_dir()), "CCACHE_DEPEND": "1",
+                "MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include"}
 
     def writable(self) -> tuple[Path, ...]:
         return (ccache_dir(),)

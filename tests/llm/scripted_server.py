@@ -185,7 +185,7 @@ class ScriptedOpenAI:
         self._requests: list[ChatRequest] = []
         self._ids = 0
         self.script(*rules)
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _QuietServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -293,6 +293,16 @@ class ScriptedOpenAI:
         with self._lock:
             self._ids += 1
             return self._ids
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-request (a killed process, Drop) is part of the script,
+    not an error worth a traceback on stderr."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass
 
 
 def _text(content: Any) -> str:

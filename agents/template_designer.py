@@ -170,6 +170,26 @@ def _rank(points: list[DsePoint], objective: str) -> list[DsePoint]:
     return sorted([p for p in points if not p.error], key=k)
 
 
+def _point_line(pt: DsePoint) -> str:
+    return pt.error or (f"cells={pt.cells} area={pt.area_um2 and round(pt.area_um2)}um2 "
+                        f"fmax={pt.fmax_mhz and round(pt.fmax_mhz, 1)}MHz latency={pt.latency}"
+                        f"{'' if pt.feasible else '  (' + '; '.join(pt.violations) + ')'}")
+
+
+def explore(tpl: Any, spec: Spec, params_list: list[dict], ctx: EdaContext, *, jobs: int | None = None,
+            on_point: Callable[[DsePoint], None] | None = None) -> tuple[list[DsePoint], list[DsePoint]]:
+    """Synthesise every parameter set (in parallel), check the spec's targets; returns (all
+    points in order, the synthesisable ones best-first by the spec's objective)."""
+    points: list[DsePoint] = []
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+        for pt in pool.map(lambda p: _evaluate(tpl, p, ctx), params_list):
+            _check_targets(pt, spec)
+            points.append(pt)
+            if on_point:
+                on_point(pt)
+    return points, _rank(points, spec.objective)
+
+
 def design_from_spec(spec: Spec, out: Path, *, ctx: EdaContext | None = None, sims: tuple[str, ...] = ("icarus",),
                      jobs: int | None = None, seed: int = 1, waveform: bool = True,
                      progress: Callable[[str], None] | None = None) -> DesignResult:
@@ -193,15 +213,8 @@ def design_from_spec(spec: Spec, out: Path, *, ctx: EdaContext | None = None, si
     out.mkdir(parents=True, exist_ok=True)
     say(f"{tpl.family}: exploring {len(params_list)} point(s) over {', '.join(varied) or 'no free parameter'} "
         f"(Yosys + OpenSTA on OSU 0.18um, {jobs or os.cpu_count() or 2} at a time)")
-    points: list[DsePoint] = []
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        for pt in pool.map(lambda p: _evaluate(tpl, p, ctx), params_list):
-            _check_targets(pt, spec)
-            points.append(pt)
-            say(f"  {pt.label(varied):28s} " + (pt.error or f"cells={pt.cells} area={pt.area_um2 and round(pt.area_um2)}"
-                f"um2 fmax={pt.fmax_mhz and round(pt.fmax_mhz, 1)}MHz latency={pt.latency}"
-                f"{'' if pt.feasible else '  (' + '; '.join(pt.violations) + ')'}"))
-    ranked = _rank(points, spec.objective)
+    points, ranked = explore(tpl, spec, params_list, ctx, jobs=jobs,
+                             on_point=lambda pt: say(f"  {pt.label(varied):28s} " + _point_line(pt)))
     res = DesignResult(exit_status="exit_tool_error", family=tpl.family, chosen=None, points=points, varied=varied,
                        out=out)
     if not ranked:

@@ -241,7 +241,7 @@ def run_bench(cfg: BenchConfig, *, log: Callable[[str], None] | None = None) -> 
     return summary
 
 
-def _order(todo: list[tuple[Problem, int]], rd: RunDir, hints: dict[str, float]) -> list[tuple[Problem, int]]:
+def _order(todo: list[tuple[Problem, int]], hints: dict[str, float]) -> list[tuple[Problem, int]]:
     """Longest expected first (LPT): a slow simulation started last sets the wall time."""
     def cost(item: tuple[Problem, int]) -> float:
         return hints.get(item[0].id, 0.0)
@@ -252,7 +252,7 @@ def _run_todo(cfg: BenchConfig, adapter: Adapter, provider: Provider, rd: RunDir
               todo: list[tuple[Problem, int]], errata: dict, say: Callable[[str], None]) -> bool:
     from rtlsmith.sandbox.supervisor import allow_runs, interrupt_all
     allow_runs()
-    todo = _order(todo, rd, cost_hints(adapter.name))
+    todo = _order(todo, cost_hints(adapter.name))
     executor: Executor = make_executor(cfg.executor, jobs=cfg.jobs, scheduler=cfg.scheduler)
     gen_pool = ThreadPoolExecutor(max_workers=max(1, provider.concurrency), thread_name_prefix="provider")
     progress = Progress(len(todo), f"{adapter.name}")
@@ -347,6 +347,8 @@ def _utf8(text: str) -> str:
 
 
 def _digest(files: dict[str, str]) -> str:
+    # not DesignFiles.digest: that validates names, and a record must be written even for a
+    # completion whose file names the adapter refused
     import hashlib
     h = hashlib.sha256()
     for k in sorted(files):

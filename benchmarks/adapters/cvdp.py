@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtlsmith.benchmarks.adapters import Adapter
-from rtlsmith.benchmarks.adapters.cocotb_verdict import judge_cocotb
+from rtlsmith.benchmarks.adapters.cocotb_verdict import LOG_KEEP_PER_FILE, judge_cocotb
 from rtlsmith.benchmarks.core import Problem, ScoreJob, ScoreResult
 from rtlsmith.errors import InputError, RtlsmithError, SandboxViolation
 
@@ -69,7 +69,6 @@ _RESERVED_ENV = re.compile(r"^(?:COCOTB_(?:TOPLEVEL|TEST_MODULES|RESULTS_FILE|LI
                            r"LIBPYTHON_LOC|PYTHON\w*|LD_\w+|PATH|HOME)$")
 #: build/test options of cocotb's runner that this flow does not apply (said in the log)
 _IGNORED_OPTIONS = ("build_args", "includes", "test_args", "elab_args", "pre_cmd", "vhdl_sources")
-LOG_KEEP_PER_FILE = 96 * 1024
 
 
 # ---------------------------------------------------------------------------- data helpers

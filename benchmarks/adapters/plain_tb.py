@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 
 from rtlsmith.eda_tools.base import EdaContext, Workspace
-from rtlsmith.errors import SandboxViolation
 from rtlsmith.sandbox.command import Limits
 from rtlsmith.sandbox.static_check import check_design
 from rtlsmith.types import DesignFiles
@@ -84,8 +83,6 @@ def run_plain_tb(*, label: str, sandbox: str | None, completion: dict[str, str],
         elif r.killed_reason == "output":
             log += f"\n[rtlsmith: simulation killed after {ctx.limits.output_kill_bytes} bytes of output]\n"
         return TbRun(_cap(log), True, r.returncode, timed_out, time.monotonic() - t0, tv, [])
-    except SandboxViolation as e:  # pragma: no cover - check_design already ran
-        return TbRun("", False, None, False, time.monotonic() - t0, tv, [str(e)])
     finally:
         ws.failed = False  # the log travels back in the result; the run dir is not needed
         ws.cleanup()

@@ -16,8 +16,7 @@ class TemplateProvider(Provider):
     concurrency = 1
 
     def complete(self, problem: Problem, sample: int) -> Completion:
-        from rtlsmith.agents.template_designer import _rank, _check_targets, _evaluate, candidate_points, \
-            unsupported_family_message
+        from rtlsmith.agents.template_designer import candidate_points, explore, unsupported_family_message
         from rtlsmith.eda_tools.base import EdaContext
         from rtlsmith.rtl_templates import discover
         from rtlsmith.types import load_spec
@@ -34,13 +33,7 @@ class TemplateProvider(Provider):
         tpl = fams[spec.family]
         try:
             if spec.ranges:
-                ctx = EdaContext()
-                pts = []
-                for params in candidate_points(tpl, spec)[0]:
-                    pt = _evaluate(tpl, params, ctx)
-                    _check_targets(pt, spec)
-                    pts.append(pt)
-                ranked = _rank(pts, spec.objective)
+                _points, ranked = explore(tpl, spec, candidate_points(tpl, spec)[0], EdaContext())
                 if not ranked:
                     return Completion(error="no explored parameter set could be synthesised")
                 params = ranked[0].params
